@@ -1,0 +1,1 @@
+"""xbot workspace core package."""

@@ -1,0 +1,72 @@
+"""One shallow hierarchy of errors for bugs and invalid configuration.
+
+Expected data conditions (not enough data, post unavailable) are values, not exceptions.
+"""
+
+
+class XbotError(Exception):
+    """Base class of every error raised on purpose by xbot_core."""
+
+
+class ConfigError(XbotError):
+    """A setting, CLI argument or parameter is invalid."""
+
+
+class DatabaseError(XbotError):
+    """The database could not be reached or is not in the expected state."""
+
+
+class MigrationError(DatabaseError):
+    """A migration file is missing, edited after being applied, or failed."""
+
+
+class BrowserError(XbotError):
+    """The browser adapter hit a page it could not understand."""
+
+
+class ParseError(BrowserError):
+    """Scraped text could not be parsed; carries the raw text."""
+
+    def __init__(self, message: str, raw: str) -> None:
+        super().__init__(f"{message}: {raw!r}")
+        self.raw = raw
+
+
+class SessionExpiredError(BrowserError):
+    """The X session is missing or no longer logged in."""
+
+
+class RateLimitedError(BrowserError):
+    """X answered with a rate limit."""
+
+
+class PublishError(BrowserError):
+    """Publishing a post failed before X confirmed it."""
+
+
+class LLMError(XbotError):
+    """The LLM call failed after its retries."""
+
+
+class QuotaExceededError(LLMError):
+    """The LLM provider reported insufficient quota; the day's circuit is open."""
+
+
+class BudgetExceededError(LLMError):
+    """The daily LLM budget cannot cover the call; no request was made."""
+
+
+class CircuitOpenError(LLMError):
+    """The day's LLM circuit is open after a quota error; no request was made."""
+
+
+class InvalidOutputError(LLMError):
+    """The LLM output failed validation."""
+
+
+class StatsError(XbotError):
+    """Statistics were asked of inputs that cannot support them (e.g. missing propensities)."""
+
+
+class KillSwitchError(XbotError):
+    """Posting is stopped by the runtime kill switch."""
