@@ -1,0 +1,80 @@
+"""Experiment statistics: the public API the notebooks, the API and the learning code import.
+
+Inputs are sufficient statistics (stats_samples), comparisons follow GrowthBook's gbstats
+(stats_compare), SRM in stats_srm, multiple-comparison adjustments in stats_multiple.
+"""
+
+from xbot_core.domain.stats_compare import (
+    BASELINE_ZERO_MESSAGE,
+    NOT_ENOUGH_DATA_MESSAGE,
+    STATUS_BASELINE_ZERO,
+    STATUS_NOT_ENOUGH_DATA,
+    STATUS_OK,
+    STATUS_ZERO_VARIANCE,
+    ZERO_VARIANCE_MESSAGE,
+    Comparison,
+    ComparisonArrays,
+    SequentialArrays,
+    SequentialConfig,
+    SequentialResult,
+    compare,
+    compare_arrays,
+    sequential_arrays,
+    sequential_ci,
+    sequential_rho,
+)
+from xbot_core.domain.stats_multiple import benjamini_hochberg, holm
+from xbot_core.domain.stats_samples import (
+    ArmStats,
+    ProportionStats,
+    RatioStats,
+    SampleStats,
+    WeightedSampleStats,
+    moments,
+)
+from xbot_core.domain.stats_srm import (
+    METHOD_CHI2,
+    METHOD_CHI2_FALLBACK,
+    METHOD_EXACT,
+    METHOD_NO_DATA,
+    SrmConfig,
+    SrmResult,
+    srm_pvalue,
+    srm_test,
+)
+
+__all__ = [
+    "BASELINE_ZERO_MESSAGE",
+    "METHOD_CHI2",
+    "METHOD_CHI2_FALLBACK",
+    "METHOD_EXACT",
+    "METHOD_NO_DATA",
+    "NOT_ENOUGH_DATA_MESSAGE",
+    "STATUS_BASELINE_ZERO",
+    "STATUS_NOT_ENOUGH_DATA",
+    "STATUS_OK",
+    "STATUS_ZERO_VARIANCE",
+    "ZERO_VARIANCE_MESSAGE",
+    "ArmStats",
+    "Comparison",
+    "ComparisonArrays",
+    "ProportionStats",
+    "RatioStats",
+    "SampleStats",
+    "SequentialArrays",
+    "SequentialConfig",
+    "SequentialResult",
+    "SrmConfig",
+    "SrmResult",
+    "WeightedSampleStats",
+    "benjamini_hochberg",
+    "compare",
+    "compare_arrays",
+    "holm",
+    "moments",
+    "sequential_arrays",
+    "sequential_ci",
+    "sequential_rho",
+    "srm_pvalue",
+    "srm_test",
+]
