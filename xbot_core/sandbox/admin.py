@@ -1,0 +1,106 @@
+"""Admin endpoints of the sandbox: virtual clock, faults, ground truth, reset (documented in README)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from xbot_core.sandbox.state import SandboxState, SandboxStateError
+
+
+class ClockChange(BaseModel):
+    """Exactly one of: set the virtual time, or advance it."""
+
+    model_config = ConfigDict(extra="forbid")
+    set: datetime | None = None
+    advance_seconds: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> ClockChange:
+        if (self.set is None) == (self.advance_seconds is None):
+            raise ValueError('give exactly one of "set" (iso8601 with offset) or "advance_seconds"')
+        return self
+
+
+class FaultChange(BaseModel):
+    """Any combination of failure modes; each applies immediately and is persisted."""
+
+    model_config = ConfigDict(extra="forbid")
+    delete_post: str | None = Field(
+        default=None, description="tweet id: its page shows 'This post is unavailable.'"
+    )
+    protect_account: str | None = Field(default=None, description="handle whose posts become protected")
+    unprotect_account: str | None = Field(default=None, description="handle whose posts become public again")
+    expire_sessions: bool = Field(
+        default=False, description="log every session out (pages redirect to login)"
+    )
+    rate_limit_next: int | None = Field(
+        default=None, ge=0, description="answer the next N site requests with 429"
+    )
+    server_error_next: int | None = Field(
+        default=None, ge=0, description="answer the next N site requests with 500"
+    )
+    latency_ms: int | None = Field(default=None, ge=0, le=60_000, description="delay of every site request")
+
+
+def build_admin_router(state: SandboxState) -> APIRouter:
+    """Routes under /admin; tests, the demo and diagnostics use them, the bot's code never does."""
+    router = APIRouter(prefix="/admin", tags=["admin"])
+
+    @router.get("/health")
+    def health() -> dict[str, Any]:
+        return {"sandbox": True, "seed": state.seed, "now": state.now().isoformat()}
+
+    @router.get("/clock")
+    def get_clock() -> dict[str, str]:
+        return {"now": state.now().isoformat()}
+
+    @router.post("/clock")
+    def change_clock(change: ClockChange) -> dict[str, str]:
+        try:
+            now = (
+                state.set_clock(change.set)
+                if change.set is not None
+                else state.advance(change.advance_seconds or 0.0)
+            )
+        except SandboxStateError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return {"now": now.isoformat()}
+
+    @router.get("/faults")
+    def get_faults() -> dict[str, Any]:
+        return state.faults()
+
+    @router.post("/faults")
+    def change_faults(change: FaultChange) -> dict[str, Any]:
+        try:
+            if change.delete_post is not None:
+                state.delete_post(change.delete_post)
+            if change.protect_account is not None:
+                state.set_protected(change.protect_account, True)
+            if change.unprotect_account is not None:
+                state.set_protected(change.unprotect_account, False)
+            if change.expire_sessions:
+                state.expire_sessions()
+        except SandboxStateError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        state.set_faults(
+            rate_limit_next=change.rate_limit_next,
+            server_error_next=change.server_error_next,
+            latency_ms=change.latency_ms,
+        )
+        return state.faults()
+
+    @router.get("/ground_truth")
+    def ground_truth() -> dict[str, Any]:
+        return state.ground_truth()
+
+    @router.post("/reset")
+    def reset() -> dict[str, Any]:
+        state.reset()
+        return {"reset": True, "now": state.now().isoformat()}
+
+    return router

@@ -1,0 +1,150 @@
+"""Configuration of the sandbox: server settings plus the audience parameters read from audience.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.errors import ConfigError
+
+AUDIENCE_FILE = Path(__file__).with_name("audience.toml")
+METRICS: tuple[str, ...] = (
+    "impressions",
+    "likes",
+    "retweets",
+    "replies",
+    "quotes",
+    "bookmarks",
+    "profile_visits",
+    "link_clicks",
+    "new_follows",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccountParams(_Strict):
+    handle: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_]{1,15}$")
+    name: str
+    initial_followers: int = Field(ge=0)
+    organic_followers_per_day: float = Field(ge=0)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        ZoneInfo(v)
+        return v
+
+
+class ClockParams(_Strict):
+    start: datetime
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("clock.start needs a UTC offset")
+        return v
+
+
+class ReachParams(_Strict):
+    base_impressions: float = Field(gt=0)
+    per_follower: float = Field(ge=0)
+    sigma: float = Field(ge=0)
+
+
+class RateParams(_Strict):
+    like: float = Field(ge=0, le=1)
+    retweet: float = Field(ge=0, le=1)
+    reply: float = Field(ge=0, le=1)
+    quote: float = Field(ge=0, le=1)
+    bookmark: float = Field(ge=0, le=1)
+    profile_visit: float = Field(ge=0, le=1)
+    link_click: float = Field(ge=0, le=1)
+    follow: float = Field(ge=0, le=1)
+    rate_sigma: float = Field(ge=0)
+
+
+class AccrualParams(_Strict):
+    tau_hours: float = Field(gt=0)
+    follow_tau_hours: float = Field(gt=0)
+
+
+class HourParams(_Strict):
+    multipliers: tuple[float, ...] = Field(min_length=24, max_length=24)
+
+
+class DayParams(_Strict):
+    multipliers: tuple[float, ...] = Field(min_length=7, max_length=7)
+
+
+class ArmEffect(_Strict):
+    reach: float = Field(default=1.0, gt=0)
+    engagement: float = Field(default=1.0, gt=0)
+    follow: float = Field(default=1.0, gt=0)
+    link: float = Field(default=1.0, gt=0)
+
+
+NEUTRAL = ArmEffect()
+
+
+class AudienceConfig(_Strict):
+    """Every parameter of the audience simulator (documented in audience.toml)."""
+
+    account: AccountParams
+    clock: ClockParams
+    reach: ReachParams
+    rates: RateParams
+    accrual: AccrualParams
+    hour_of_day: HourParams
+    day_of_week: DayParams
+    arms: dict[str, dict[str, ArmEffect]]
+
+    @field_validator("arms")
+    @classmethod
+    def _known_arms(cls, v: dict[str, dict[str, ArmEffect]]) -> dict[str, dict[str, ArmEffect]]:
+        catalog = ArmCatalog()
+        for scope, effects in v.items():
+            if scope not in SCOPES:
+                raise ValueError(f"unknown scope {scope!r}; expected one of {SCOPES}")
+            unknown = set(effects) - set(catalog.arms(scope))
+            if unknown:
+                raise ValueError(f"unknown {scope} arms {sorted(unknown)}; known {catalog.arms(scope)}")
+        return v
+
+    def effect(self, scope: str, arm: str | None) -> ArmEffect:
+        """The multipliers of an arm; neutral for None (not perceived) or an unlisted arm."""
+        if arm is None:
+            return NEUTRAL
+        return self.arms.get(scope, {}).get(arm, NEUTRAL)
+
+
+def load_audience_config(path: Path = AUDIENCE_FILE) -> AudienceConfig:
+    """Read and validate an audience TOML file; errors name the file and each bad key."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read audience config {path}: {exc}") from exc
+    try:
+        return AudienceConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"invalid audience config {path}: {problems}") from None
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Server-level settings of one sandbox instance."""
+
+    latency_ms: int = 0
+    audience: AudienceConfig = field(default_factory=load_audience_config)
