@@ -7,4 +7,5 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 pytest_plugins = [
     "tests.plugins.db",
+    "tests.plugins.llm",
 ]

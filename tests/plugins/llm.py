@@ -1,0 +1,87 @@
+"""LLM fixtures: the sandbox's OpenAI-compatible router served over real HTTP by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from xbot_core.sandbox.llm_endpoint import build_llm_router
+
+
+@dataclass
+class GeneratedRecorder:
+    """Stands in for SandboxState.remember_generated: keeps what the endpoint generated."""
+
+    texts: list[dict[str, Any]] = field(default_factory=list)
+
+    def remember_generated(self, text: str, *, content_type: Any, hook_pattern: Any, topic: Any) -> None:
+        self.texts.append(
+            {"text": text, "content_type": content_type, "hook_pattern": hook_pattern, "topic": topic}
+        )
+
+
+@dataclass
+class LLMEndpoint:
+    """A running endpoint: base URL for the openai client, admin helpers, what it generated."""
+
+    url: str
+    recorder: GeneratedRecorder
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    def faults(self, **spec: Any) -> dict[str, Any]:
+        r = httpx.post(self.url + "/admin/llm/faults", json=spec, timeout=5)
+        r.raise_for_status()
+        return r.json()
+
+    def stats(self) -> dict[str, Any]:
+        r = httpx.get(self.url + "/admin/llm/stats", timeout=5)
+        r.raise_for_status()
+        return r.json()
+
+    def reset(self) -> None:
+        httpx.delete(self.url + "/admin/llm/faults", timeout=5).raise_for_status()
+        self.recorder.texts.clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def _llm_server() -> Iterator[LLMEndpoint]:
+    recorder = GeneratedRecorder()
+    app = FastAPI()
+    app.include_router(build_llm_router(recorder))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="llm-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the LLM sandbox endpoint did not start")
+        time.sleep(0.02)
+    yield LLMEndpoint(url=f"http://127.0.0.1:{port}", recorder=recorder)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture()
+def llm_endpoint(_llm_server: LLMEndpoint) -> LLMEndpoint:
+    """The endpoint with no pending faults and zeroed counters."""
+    _llm_server.reset()
+    return _llm_server
