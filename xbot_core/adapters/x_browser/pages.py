@@ -1,0 +1,205 @@
+"""Page objects: the only place that knows X's markup. Services see intent-level methods only.
+
+Hooks marked [X] are X's own (data-testid / aria-label / href shapes used by x.com); hooks marked [sandbox]
+exist only in the sandbox and must be checked against x.com before live use (see sandbox/README.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+from playwright.async_api import Page, Response
+
+from xbot_core.adapters.x_browser.models import TimelinePost, Unavailable
+from xbot_core.adapters.x_browser.numbers import parse_labelled_count, parse_x_count
+from xbot_core.domain.text import normalize_text
+from xbot_core.errors import PublishError, RateLimitedError, SessionExpiredError
+
+LOGIN_PATH = "/i/flow/login"  # [X] where logged-out visits land
+ARTICLE = 'article[data-testid="tweet"]'  # [X]
+READY = f'{ARTICLE}, [data-testid="error-detail"], [data-testid="emptyState"], [data-testid="primaryColumn"]'
+_PAGE_STATE_JS = """() => {
+  const text = (sel) => { const e = document.querySelector(sel); return e ? e.innerText : null; };
+  return {error: text('[data-testid="error-detail"]'), empty: text('[data-testid="emptyState"]')};
+}"""
+
+
+def is_login_url(url: str) -> bool:
+    return urlparse(url).path.startswith(LOGIN_PATH)
+
+
+async def classify(page: Page, response: Response | None) -> Unavailable | None:
+    """Map a loaded page to an unavailable outcome, or None when the page shows its content."""
+    if response is None:
+        return Unavailable("error", f"no response for {page.url}")
+    if response.status == 429:
+        return Unavailable("rate_limited", f"HTTP 429 for {response.url}")
+    if is_login_url(page.url):
+        return Unavailable("session_expired", "redirected to the login page")
+    if response.status >= 500:
+        return Unavailable("error", f"HTTP {response.status} for {response.url}")
+    await page.wait_for_selector(READY, state="attached")
+    shown: dict[str, Any] = await page.evaluate(_PAGE_STATE_JS)
+    error, empty = shown["error"] or "", shown["empty"] or ""
+    if "This post is unavailable" in error:
+        return Unavailable("deleted", "This post is unavailable.")
+    if "protected" in empty:
+        return Unavailable("protected", "These posts are protected")
+    if response.status == 404 or "doesn't exist" in error:
+        return Unavailable("not_found", f"no such page: {response.url}")
+    if response.status >= 400:
+        return Unavailable("error", f"HTTP {response.status} for {response.url}")
+    return None
+
+
+class ComposePage:
+    """The composer: type a post, press Post, and capture X's CreateTweet response."""
+
+    PATH = "/compose/post"  # [X]
+    TEXTAREA = '[data-testid="tweetTextarea_0"]'  # [X]
+    POST_BUTTON = '[data-testid="tweetButton"]'  # [X]
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page, self.base_url = page, base_url
+
+    async def open(self) -> None:
+        response = await self.page.goto(self.base_url + self.PATH)
+        if response is not None and response.status == 429:
+            raise RateLimitedError("X rate-limited the composer page (HTTP 429); nothing was posted")
+        if is_login_url(self.page.url):
+            raise SessionExpiredError("the X session is logged out; run `xbot x login`")
+        if response is None or response.status >= 400:
+            status = response.status if response else "no response"
+            raise PublishError(f"composer page failed ({status}); nothing was posted")
+        await self.page.wait_for_selector(self.TEXTAREA)
+
+    async def submit(self, text: str, *, timeout_ms: float) -> dict[str, Any]:
+        """Type and post once; returns the CreateTweet JSON. Never retries (the post may exist on timeout)."""
+        box = self.page.locator(self.TEXTAREA).first
+        await box.click()
+        await self.page.keyboard.insert_text(text)
+        typed = normalize_text(await box.inner_text())
+        if typed != normalize_text(text):
+            raise PublishError(
+                f"the composer holds different text than asked ({len(typed)} chars); not posted"
+            )
+
+        def is_create(r: Response) -> bool:
+            return urlparse(r.url).path.endswith("/CreateTweet") and r.request.method == "POST"
+
+        try:
+            async with self.page.expect_response(is_create, timeout=timeout_ms) as info:
+                await self.page.locator(self.POST_BUTTON).first.click()
+            response = await info.value
+        except Exception as exc:  # Playwright's TimeoutError and friends
+            raise PublishError(
+                f"no CreateTweet response seen ({exc.__class__.__name__}); the post may or may "
+                "not exist: reconcile from the timeline, do not retry"
+            ) from exc
+        if response.status == 429:
+            raise RateLimitedError("CreateTweet answered HTTP 429; nothing was posted")
+        if response.status in (401, 403):
+            raise SessionExpiredError(f"CreateTweet answered HTTP {response.status}; log in again")
+        try:
+            body: dict[str, Any] = await response.json()
+        except Exception as exc:
+            raise PublishError(f"CreateTweet answered HTTP {response.status} without JSON") from exc
+        if response.status >= 400 or body.get("errors"):
+            errors = body.get("errors") or [{}]
+            raise PublishError(f"X refused the post (HTTP {response.status}): {errors[0].get('message')!r}")
+        return body
+
+
+class PostPage:
+    """A post's own page: reply / repost / like / bookmark counts, views and quotes."""
+
+    COUNTS_JS = """(article) => {
+      const label = (id) => { const e = article.querySelector(`[data-testid="${id}"]`);
+                              return e ? e.getAttribute('aria-label') : null; };
+      const views = article.querySelector('a[href$="/analytics"]');
+      const quotes = article.querySelector('a[href$="/quotes"]');
+      return {replies: label('reply'), retweets: label('retweet'), likes: label('like'),
+              bookmarks: label('bookmark'), views: views ? views.getAttribute('aria-label') : null,
+              quotes: quotes ? quotes.innerText : null};
+    }"""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    async def open(self, url: str) -> Unavailable | None:
+        return await classify(self.page, await self.page.goto(url))
+
+    async def counts(self) -> dict[str, int | None]:
+        # [X] testids reply/retweet/like/bookmark, aria-labels "1,234 Likes. Like"; views link to /analytics
+        raw: dict[str, str | None] = await self.page.locator(ARTICLE).first.evaluate(self.COUNTS_JS)
+        return {key: parse_labelled_count(value) for key, value in raw.items()}
+
+
+class AnalyticsPage:
+    """A post's analytics page: impressions, new followers, profile visits, link clicks, ..."""
+
+    ROWS_JS = """() => Array.from(document.querySelectorAll('[data-testid="analytics-metric"]')).map(row => [
+      row.querySelector('[data-testid="metric-label"]').innerText.trim(),
+      row.querySelector('[data-testid="metric-value"]').innerText.trim()])"""  # [sandbox]
+    LABELS: ClassVar[dict[str, str]] = {
+        "Impressions": "impressions",
+        "New followers": "new_follows",
+        "Profile visits": "profile_visits",
+        "Link clicks": "link_clicks",
+        "Bookmarks": "bookmarks",
+        "Likes": "likes",
+        "Reposts": "retweets",
+        "Replies": "replies",
+    }
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    async def open(self, post_url: str) -> Unavailable | None:
+        return await classify(self.page, await self.page.goto(post_url.rstrip("/") + "/analytics"))
+
+    async def values(self) -> dict[str, int | None]:
+        rows: list[list[str]] = await self.page.evaluate(self.ROWS_JS)
+        return {self.LABELS[label]: parse_x_count(value) for label, value in rows if label in self.LABELS}
+
+
+class ProfilePage:
+    """The account's profile: follower count and the timeline of recent posts."""
+
+    FOLLOWERS = 'a[href$="/verified_followers"], a[href$="/followers"]'  # [X]
+    TIMELINE_JS = """(articles) => articles.map(a => {
+      const t = a.querySelector('a[href*="/status/"] time');
+      const link = t ? t.closest('a').getAttribute('href') : null;
+      const body = a.querySelector('[data-testid="tweetText"]');
+      return {href: link, datetime: t ? t.getAttribute('datetime') : null, text: body ? body.innerText : ''};
+    })"""  # [X] article/time/tweetText shapes
+
+    def __init__(self, page: Page, base_url: str, handle: str) -> None:
+        self.page, self.url = page, f"{base_url}/{handle}"
+
+    async def open(self) -> Unavailable | None:
+        return await classify(self.page, await self.page.goto(self.url))
+
+    async def follower_count(self) -> int | None:
+        text = await self.page.locator(self.FOLLOWERS).first.inner_text()
+        return parse_labelled_count(" ".join(text.split()))
+
+    async def timeline(self, limit: int, *, max_scrolls: int = 20) -> list[TimelinePost]:
+        """Posts in page order (newest first), scrolling while new ones appear, up to `limit`."""
+        seen: dict[str, TimelinePost] = {}
+        for _ in range(max_scrolls):
+            rows = await self.page.locator(ARTICLE).evaluate_all(self.TIMELINE_JS)
+            before = len(seen)
+            for row in rows:
+                href = row["href"] or ""
+                tweet_id = href.rstrip("/").split("/status/")[-1] if "/status/" in href else ""
+                if tweet_id.isdigit() and tweet_id not in seen:
+                    posted = datetime.fromisoformat(row["datetime"]) if row["datetime"] else None
+                    seen[tweet_id] = TimelinePost(tweet_id, normalize_text(row["text"]), posted)
+            if len(seen) >= limit or len(seen) == before:
+                break
+            await self.page.mouse.wheel(0, 4000)
+            await self.page.wait_for_timeout(300)
+        return list(seen.values())[:limit]
