@@ -8,4 +8,5 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 pytest_plugins = [
     "tests.plugins.db",
     "tests.plugins.llm",
+    "tests.plugins.sandbox",
 ]
