@@ -85,3 +85,36 @@ def llm_endpoint(_llm_server: LLMEndpoint) -> LLMEndpoint:
     """The endpoint with no pending faults and zeroed counters."""
     _llm_server.reset()
     return _llm_server
+
+
+def reserve_until_refused(
+    db_url: str, limit_usd: float, amount: str, day_iso: str, barrier: Any, results: Any
+) -> None:
+    """Worker of the two-process budget test: reserve `amount` until the budget refuses; puts how many."""
+    from datetime import date
+    from decimal import Decimal
+
+    from psycopg_pool import ConnectionPool
+
+    from xbot_core.errors import BudgetExceededError
+    from xbot_core.services.budget import BudgetedLLM
+    from xbot_core.settings import load_settings
+
+    class _NoCalls:
+        model = "gpt-4o-mini"
+
+        def complete(self, *a: Any, **k: Any) -> Any:
+            raise AssertionError("reservation only")
+
+    settings = load_settings(llm_daily_budget_usd=limit_usd)
+    n = 0
+    with ConnectionPool(db_url, min_size=1, max_size=2, open=True) as pool:
+        llm = BudgetedLLM(pool, _NoCalls(), settings)  # type: ignore[arg-type]
+        barrier.wait(timeout=30)
+        while True:
+            try:
+                llm.reserve(date.fromisoformat(day_iso), "race", None, Decimal(amount))
+            except BudgetExceededError:
+                results.put(n)
+                return
+            n += 1

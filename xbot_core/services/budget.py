@@ -1,0 +1,188 @@
+"""The daily LLM budget around every call: reserve before, settle after, and a quota circuit per day.
+
+Reservation locks the day's row (SELECT ... FOR UPDATE) so concurrent workers on any machine never reserve
+past the limit. A failed call releases its reservation; a quota error opens the day's circuit for everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from psycopg_pool import ConnectionPool
+
+from xbot_core.adapters.llm import budget_repo
+from xbot_core.adapters.llm.budget_repo import BudgetDay
+from xbot_core.adapters.llm.client import ChatLLM, ChatResult, Message
+from xbot_core.errors import BudgetExceededError, CircuitOpenError, ConfigError, LLMError, QuotaExceededError
+from xbot_core.settings import Settings
+
+log = logging.getLogger("xbot.llm")
+
+_MICRO = Decimal("0.000001")  # llm_budget_days stores numeric(12, 6)
+MESSAGE_OVERHEAD_TOKENS = 3  # OpenAI chat format: per message, and once for the reply priming
+
+
+def budget_day(now: datetime, timezone: str) -> date:
+    """The budget day containing `now` in the configured zone (UTC by default)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def estimate_prompt_tokens(messages: Sequence[Message]) -> int:
+    """Input estimate: characters / 4 (rounded up) plus the chat format's per-message overhead."""
+    chars = sum(len(m.get("content") or "") for m in messages)
+    return math.ceil(chars / 4) + MESSAGE_OVERHEAD_TOKENS * (len(messages) + 1)
+
+
+def price(pricing: dict[str, tuple[float, float]], model: str) -> tuple[Decimal, Decimal]:
+    """(USD per 1M input tokens, USD per 1M output tokens) of a model."""
+    try:
+        p_in, p_out = pricing[model]
+    except KeyError:
+        raise ConfigError(
+            f"no price for model {model!r} in XBOT_LLM_PRICING (known: {sorted(pricing)})"
+        ) from None
+    return Decimal(str(p_in)), Decimal(str(p_out))
+
+
+def cost_usd(
+    pricing: dict[str, tuple[float, float]],
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    *,
+    round_up: bool = False,
+) -> Decimal:
+    """USD of a call, to the micro-dollar; reservations round up so they never under-reserve."""
+    p_in, p_out = price(pricing, model)
+    raw = (p_in * prompt_tokens + p_out * completion_tokens) / Decimal(1_000_000)
+    return raw.quantize(_MICRO, rounding=ROUND_CEILING if round_up else ROUND_HALF_UP)
+
+
+def budget_status(pool: ConnectionPool, settings: Settings, now: datetime) -> BudgetDay:
+    """Today's limit, used, reserved and circuit; a day without calls yet shows the configured limit."""
+    day = budget_day(now, settings.llm_budget_timezone)
+    with pool.connection() as conn:
+        row = budget_repo.get_day(conn, day)
+    if row is None:
+        limit = Decimal(str(settings.llm_daily_budget_usd)).quantize(_MICRO)
+        return BudgetDay(day, limit, Decimal(0), Decimal(0), False, None)
+    return row
+
+
+class BudgetedLLM:
+    """A ChatLLM whose every call is reserved against the day's budget and logged in llm_usage."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        client: ChatLLM,
+        settings: Settings,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.pool = pool
+        self.client = client
+        self.model = client.model
+        self.settings = settings
+        self._now = now
+        self._limit = Decimal(str(settings.llm_daily_budget_usd)).quantize(_MICRO)
+
+    def reserve(self, day: date, purpose: str, decision_id: UUID | None, amount: Decimal) -> int:
+        """Lock the day, check circuit and limit, reserve; raises (after logging the refusal) otherwise."""
+        refusal: LLMError | None = None
+        with self.pool.connection() as conn, conn.transaction():
+            row = budget_repo.lock_day(conn, day, self._limit)
+            if row.limit_usd != self._limit:  # the configured limit applies from the next reservation on
+                budget_repo.set_limit(conn, day, self._limit)
+                row = budget_repo.lock_day(conn, day, self._limit)
+            if row.circuit_open:
+                status = "circuit_open"
+                refusal = CircuitOpenError(f"LLM circuit open for {day}: {row.circuit_reason}")
+            elif row.used_usd + row.reserved_usd + amount > row.limit_usd:
+                status = "budget_exceeded"
+                refusal = BudgetExceededError(
+                    f"daily LLM budget of {row.limit_usd} USD for {day} cannot cover {amount} USD "
+                    f"(used {row.used_usd}, reserved {row.reserved_usd})"
+                )
+            else:
+                budget_repo.reserve(conn, day, amount)
+                return budget_repo.insert_usage(
+                    conn,
+                    budget_day=day,
+                    decision_id=decision_id,
+                    purpose=purpose,
+                    model=self.model,
+                    status="reserved",
+                    reserved_usd=amount,
+                )
+            budget_repo.insert_usage(
+                conn,
+                budget_day=day,
+                decision_id=decision_id,
+                purpose=purpose,
+                model=self.model,
+                status=status,
+                reserved_usd=Decimal(0),
+                error=str(refusal),
+            )
+        raise refusal
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        purpose: str,
+        max_tokens: int,
+        seed: int | None = None,
+        decision_id: UUID | None = None,
+    ) -> ChatResult:
+        """Reserve, call, settle. Raises BudgetExceededError / CircuitOpenError before any HTTP request."""
+        day = budget_day(self._now(), self.settings.llm_budget_timezone)
+        pricing = self.settings.llm_pricing
+        amount = cost_usd(pricing, self.model, estimate_prompt_tokens(messages), max_tokens, round_up=True)
+        usage_id = self.reserve(day, purpose, decision_id, amount)
+        try:
+            result = self.client.complete(messages, purpose=purpose, max_tokens=max_tokens, seed=seed)
+        except BaseException as exc:
+            quota = isinstance(exc, QuotaExceededError)
+            with self.pool.connection() as conn, conn.transaction():
+                budget_repo.lock_day(conn, day, self._limit)
+                budget_repo.settle(conn, day, reserved=amount, cost=Decimal(0))
+                if quota:
+                    budget_repo.open_circuit(conn, day, f"insufficient_quota: {exc}")
+                budget_repo.finish_usage(
+                    conn,
+                    usage_id,
+                    status="quota_exceeded" if quota else "failed",
+                    attempts=getattr(exc, "attempts", 1),
+                    prompt_tokens=None,
+                    completion_tokens=None,
+                    cost_usd=Decimal(0),
+                    error=f"{type(exc).__name__}: {exc}"[:1000],
+                )
+            if quota:
+                log.error("LLM_CIRCUIT_OPEN day=%s purpose=%s: insufficient quota", day, purpose)
+            raise
+        cost = cost_usd(pricing, self.model, result.prompt_tokens, result.completion_tokens)
+        with self.pool.connection() as conn, conn.transaction():
+            budget_repo.lock_day(conn, day, self._limit)
+            budget_repo.settle(conn, day, reserved=amount, cost=cost)
+            budget_repo.finish_usage(
+                conn,
+                usage_id,
+                status="succeeded",
+                attempts=result.attempts,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                cost_usd=cost,
+                error=None,
+            )
+        return result
