@@ -5,9 +5,12 @@ Every setting is listed in the README's configuration table (a test keeps the tw
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +18,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from xbot_core.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def legacy_mode(environ: Mapping[str, str]) -> Literal["shadow", "live"] | None:
+    """The mode the replaced system's flags ask for: POSTING_DISABLED=true or LIVE_POSTS=false → shadow,
+    LIVE_POSTS=true → live, neither set → None. A value that is not a boolean is a ConfigError."""
+    flags: dict[str, bool] = {}
+    for name in ("POSTING_DISABLED", "LIVE_POSTS"):
+        raw = environ.get(name)
+        if raw is None:
+            continue
+        value = raw.strip().lower()
+        if value not in _TRUE | _FALSE:
+            raise ConfigError(f"{name}={raw!r} is not a boolean (true/false/1/0/yes/no/on/off)")
+        flags[name] = value in _TRUE
+    if flags.get("POSTING_DISABLED") or flags.get("LIVE_POSTS") is False:
+        return "shadow"
+    if flags.get("LIVE_POSTS"):
+        return "live"
+    return None
+
 
 DEFAULT_PRICING: dict[str, tuple[float, float]] = {
     # model -> (USD per 1M input tokens, USD per 1M output tokens)
@@ -68,7 +93,11 @@ class Settings(BaseSettings):
     )
     allow_hashtags: bool = Field(default=False, description="Whether generated posts may carry hashtags.")
 
-    mode: Literal["shadow", "live"] = Field(default="live", description="shadow plans and generates, never posts.")
+    mode: Literal["shadow", "live"] = Field(
+        default="live",
+        description="shadow plans and generates, never posts. Legacy POSTING_DISABLED=true or "
+        "LIVE_POSTS=false force shadow; LIVE_POSTS=true means live.",
+    )
     real_metrics_enabled: bool = Field(default=True, description="Collect metrics from X (else skip collection).")
     clock: Literal["system", "sandbox"] = Field(
         default="system", description="system time, or the sandbox's virtual clock (demo)."
@@ -104,6 +133,24 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {v!r}") from exc
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_mode_flags(cls, data: Any) -> Any:
+        """Map POSTING_DISABLED / LIVE_POSTS onto XBOT_MODE. Shadow wins: either source asking for shadow
+        gives shadow (a stop flag is never overridden); live needs XBOT_MODE=live or LIVE_POSTS=true."""
+        implied = legacy_mode(os.environ)
+        if implied is None or not isinstance(data, dict):
+            return data
+        explicit = data.get("mode")
+        if explicit is None:
+            return {**data, "mode": implied}
+        if explicit == "live" and implied == "shadow":
+            logging.getLogger("xbot.settings").warning(
+                "[ops] XBOT_MODE=live overridden to shadow by POSTING_DISABLED/LIVE_POSTS"
+            )
+            return {**data, "mode": "shadow"}
+        return data
 
     @model_validator(mode="after")
     def _pricing_covers_model(self) -> Settings:
