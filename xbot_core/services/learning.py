@@ -1,0 +1,198 @@
+"""The learn step: rewards under the active version, then `bandit_arms` rebuilt from latest passes.
+
+Real and simulated outcomes are never mixed: a run reads one kind and rebuilds only that kind's arms. With
+fewer than `min_outcomes` usable outcomes nothing is learned (a status value, recorded as a training run).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from xbot_core.adapters.db.queries import query
+from xbot_core.domain.bandit import ArmState, BanditConfig, Observation, explore_probability, fit_scope
+from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.domain.metrics import exposure_weight
+from xbot_core.domain.reward import RewardVersion, reward
+from xbot_core.services.rewards import active_version
+
+log = logging.getLogger(__name__)
+
+MIN_OUTCOMES = 5
+INSUFFICIENT_REAL = "insufficient real outcomes"
+INSUFFICIENT_SIMULATED = "insufficient simulated outcomes"
+
+
+@dataclass(frozen=True)
+class LearnResult:
+    """What a learn run did; `status` is "trained" or "insufficient_data" (with `message`)."""
+
+    status: Literal["trained", "insufficient_data"]
+    message: str
+    simulated: bool
+    reward_version: int
+    outcomes_used: int
+    arms_trained: int
+    explore_ratio: float | None
+    run_id: int
+    skipped_outcomes: int = 0
+
+
+def _rewards(rows: list[dict[str, Any]], v: RewardVersion) -> list[float | None]:
+    return [
+        reward(
+            v,
+            impressions=r["impressions"],
+            follows=r["follows"],
+            retweets=r["retweets"],
+            replies=r["replies"],
+            novelty=r["novelty"],
+            dup_penalty=r["dup_penalty"],
+        )
+        for r in rows
+    ]
+
+
+def _latest_usable(rows: list[dict[str, Any]], rewards: list[float | None]) -> dict[str, tuple[dict, float]]:
+    """Latest collected pass per decision whose reward is computable (pass 2 replaces pass 1)."""
+    out: dict[str, tuple[dict, float]] = {}
+    for r, rew in zip(rows, rewards, strict=True):
+        if rew is None:
+            continue
+        key = str(r["decision_id"])
+        if key not in out or r["collected_pass"] > out[key][0]["collected_pass"]:
+            out[key] = (r, rew)
+    return out
+
+
+def _stamp_rewards(conn: Any, rows: list[dict[str, Any]], rewards: list[float | None], version: int) -> None:
+    conn.execute(
+        query("outcome_set_rewards"),
+        {
+            "decision_ids": [r["decision_id"] for r in rows],
+            "passes": [r["collected_pass"] for r in rows],
+            "rewards": rewards,
+            "versions": [version if x is not None else None for x in rewards],
+        },
+    )
+
+
+def train_states(
+    usable: dict[str, tuple[dict, float]], v: RewardVersion, cfg: BanditConfig, catalog: ArmCatalog
+) -> tuple[dict[str, tuple[ArmState, ...]], int]:
+    """Per-scope posteriors from the usable outcomes; arms outside the catalog are skipped and counted."""
+    states: dict[str, tuple[ArmState, ...]] = {}
+    skipped = 0
+    for scope in SCOPES:
+        arms = catalog.arms(scope)
+        obs = []
+        for decision_id, (r, rew) in usable.items():
+            if r[scope] not in arms:
+                skipped += 1
+                continue
+            w = exposure_weight(r["impressions"], v.exposure_cap)
+            assert w is not None  # a computable reward has impressions
+            obs.append(Observation(decision_id, r[scope], r["collected_pass"], rew, w, r["collected_at"]))
+        states[scope] = fit_scope(scope, arms, obs, cfg)
+    return states, skipped
+
+
+def learn(
+    pool: ConnectionPool,
+    account_id: int,
+    *,
+    simulated: bool,
+    now: datetime,
+    cfg: BanditConfig | None = None,
+    catalog: ArmCatalog | None = None,
+    min_outcomes: int = MIN_OUTCOMES,
+    seed: int = 0,
+) -> LearnResult:
+    """Recompute rewards, rebuild this kind's bandit arms and record a training run, in one transaction."""
+    cfg = cfg or BanditConfig()
+    catalog = catalog or ArmCatalog()
+    with pool.connection() as conn:
+        v = active_version(conn)
+        with conn.transaction():
+            with conn.cursor(row_factory=dict_row) as cur:
+                rows = cur.execute(
+                    query("learning_outcomes"), {"account_id": account_id, "simulated": simulated}
+                ).fetchall()
+            rewards = _rewards(rows, v)
+            usable = _latest_usable(rows, rewards)
+            run = {
+                "account_id": account_id,
+                "simulated": simulated,
+                "reward_version": v.version,
+                "outcomes_used": len(usable),
+                "ran_at": now,
+            }
+            if len(usable) < min_outcomes:
+                message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
+                detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"
+                row = conn.execute(
+                    query("training_run_insert"),
+                    {
+                        **run,
+                        "status": "insufficient_data",
+                        "arms_trained": 0,
+                        "explore_ratio": None,
+                        "message": detail,
+                    },
+                ).fetchone()
+                assert row is not None
+                log.info("%s (account=%s simulated=%s)", detail, account_id, simulated)
+                return LearnResult(
+                    "insufficient_data", message, simulated, v.version, len(usable), 0, None, int(row[0])
+                )
+            _stamp_rewards(conn, rows, rewards, v.version)
+            states, skipped = train_states(usable, v, cfg, catalog)
+            conn.execute(query("bandit_arms_delete"), {"account_id": account_id, "simulated": simulated})
+            with conn.cursor() as cur:
+                cur.executemany(
+                    query("bandit_arm_insert"),
+                    [
+                        {
+                            "account_id": account_id,
+                            "scope": s.scope,
+                            "arm": s.arm,
+                            "simulated": simulated,
+                            "alpha": s.alpha,
+                            "beta": s.beta,
+                            "successes": s.successes,
+                            "failures": s.failures,
+                            "pulls": s.pulls,
+                            "sum_reward": s.sum_reward,
+                            "provisional": s.provisional,
+                            "reward_version": v.version,
+                            "updated_at": now,
+                        }
+                        for scope_states in states.values()
+                        for s in scope_states
+                    ],
+                )
+            rng = np.random.default_rng(seed)
+            explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
+            arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
+            line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
+            row = conn.execute(
+                query("training_run_insert"),
+                {
+                    **run,
+                    "status": "trained",
+                    "arms_trained": arms_trained,
+                    "explore_ratio": explore,
+                    "message": line,
+                },
+            ).fetchone()
+            assert row is not None
+    log.info(line)
+    return LearnResult(
+        "trained", line, simulated, v.version, len(usable), arms_trained, explore, int(row[0]), skipped
+    )

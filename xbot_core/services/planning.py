@@ -1,0 +1,186 @@
+"""Plan the next posts: an arm per scope (bandit or running experiment), when to post, and propensities.
+
+The planner writes no decision rows: the generation service inserts each decision with its content (and
+calls `record_assignment` after it). `ensure_experiments` stores a TOML plan's experiments for an
+account from a start date.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+from psycopg.rows import class_row, dict_row
+from psycopg_pool import ConnectionPool
+
+from xbot_core.adapters.db.queries import query
+from xbot_core.domain.bandit import ArmState, BanditConfig, choose, prior
+from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.domain.experiments import Experiment, ExperimentPlan, active_experiment, assign
+from xbot_core.domain.planning_types import PlannedDecision
+from xbot_core.errors import ConfigError, DatabaseError
+
+
+def load_states(
+    conn: psycopg.Connection, account_id: int, *, simulated: bool, cfg: BanditConfig, catalog: ArmCatalog
+) -> dict[str, tuple[ArmState, ...]]:
+    """Stored posteriors per scope, in catalog order; arms never trained start at the prior."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            query("bandit_arms_for_account"), {"account_id": account_id, "simulated": simulated}
+        ).fetchall()
+    stored = {(r["scope"], r["arm"]): r for r in rows}
+    out: dict[str, tuple[ArmState, ...]] = {}
+    for scope in SCOPES:
+        states = []
+        for arm in catalog.arms(scope):
+            r = stored.get((scope, arm))
+            if r is None:
+                states.append(prior(scope, arm, cfg))
+            else:
+                states.append(ArmState(scope=scope, **{k: v for k, v in r.items() if k != "scope"}))
+        out[scope] = tuple(states)
+    return out
+
+
+def account_timezone(conn: psycopg.Connection, account_id: int) -> str:
+    row = conn.execute(query("account_timezone"), {"account_id": account_id}).fetchone()
+    if row is None:
+        raise DatabaseError(f"account {account_id} does not exist")
+    return str(row[0])
+
+
+def slot_time(
+    slot: str, now: datetime, tz: str, rng: np.random.Generator, catalog: ArmCatalog | None = None
+) -> datetime:
+    """A minute drawn uniformly inside the slot's next occurrence at or after `now` (account local time)."""
+    hours = (catalog or ArmCatalog()).slot_hours
+    if slot not in hours:
+        raise ConfigError(f"unknown timing slot {slot!r} (known: {sorted(hours)})")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    start_h, end_h = hours[slot]
+    zone = ZoneInfo(tz)
+    local_now = now.astimezone(zone)
+    for offset in (0, 1):
+        day = local_now.date() + timedelta(days=offset)
+        start = datetime(day.year, day.month, day.day, start_h, tzinfo=zone)
+        end = datetime(day.year, day.month, day.day, end_h, tzinfo=zone)
+        lo = max(start, local_now).replace(second=0, microsecond=0)
+        if lo < local_now:
+            lo += timedelta(minutes=1)
+        minutes = int((end - lo).total_seconds() // 60)
+        if minutes >= 1:
+            return lo + timedelta(minutes=int(rng.integers(minutes)))
+    raise AssertionError("a slot always recurs the next day")  # pragma: no cover
+
+
+def plan_posts(
+    pool: ConnectionPool,
+    account_id: int,
+    *,
+    now: datetime,
+    count: int,
+    rng: np.random.Generator,
+    simulated: bool = False,
+    cfg: BanditConfig | None = None,
+    catalog: ArmCatalog | None = None,
+) -> list[PlannedDecision]:
+    """`count` decisions: bandit choice per scope, overridden where the running experiment assigns."""
+    if count < 0:
+        raise ConfigError(f"count must be ≥ 0, got {count}")
+    cfg = cfg or BanditConfig()
+    catalog = catalog or ArmCatalog()
+    with pool.connection() as conn:
+        states = load_states(conn, account_id, simulated=simulated, cfg=cfg, catalog=catalog)
+        tz = account_timezone(conn, account_id)
+        with conn.cursor(row_factory=class_row(Experiment)) as cur:
+            running = cur.execute(
+                query("experiments_active"), {"account_id": account_id, "now": now}
+            ).fetchall()
+    experiment = active_experiment(running, now)
+    planned = []
+    for _ in range(count):
+        decision_id = uuid.UUID(bytes=rng.bytes(16), version=4)
+        assignment = assign(experiment.experiment_id, experiment.share, decision_id) if experiment else None
+        arms: dict[str, str] = {}
+        probs: dict[str, float] = {}
+        policies = []
+        for scope in SCOPES:
+            if experiment is not None and assignment is not None and experiment.scope == scope:
+                if assignment.variant == "treatment":
+                    arms[scope], probs[scope] = experiment.treatment_arm, assignment.probability
+                    continue
+                c = choose(states[scope], cfg, rng)
+                arms[scope], probs[scope] = c.arm, assignment.probability * c.propensity
+            else:
+                c = choose(states[scope], cfg, rng)
+                arms[scope], probs[scope] = c.arm, c.propensity
+            policies.append(c.policy)
+        treated = assignment is not None and assignment.variant == "treatment"
+        planned.append(
+            PlannedDecision(
+                decision_id=decision_id,
+                content_type=arms["content_type"],
+                hook_pattern=arms["hook_pattern"],
+                timing_slot=arms["timing_slot"],
+                scheduled_at=slot_time(arms["timing_slot"], now, tz, rng, catalog),
+                # one policy column: "experiment" for treatment, else the first bandit scope's policy
+                policy="experiment" if treated else policies[0],  # type: ignore[arg-type]
+                p_content_type=probs["content_type"],
+                p_hook_pattern=probs["hook_pattern"],
+                p_timing_slot=probs["timing_slot"],
+                propensity=float(np.prod([probs[s] for s in SCOPES])),
+                experiment_id=experiment.experiment_id if experiment else None,
+                variant=assignment.variant if assignment else None,
+            )
+        )
+    return planned
+
+
+def record_assignment(conn: psycopg.Connection, decision: PlannedDecision) -> None:
+    """Store the decision's experiment assignment (after its content_metadata row); no-op outside one."""
+    if decision.experiment_id is None or decision.variant is None:
+        return
+    with conn.cursor(row_factory=class_row(Experiment)) as cur:
+        exp = cur.execute(query("experiment_by_id"), {"experiment_id": decision.experiment_id}).fetchone()
+    if exp is None:
+        raise DatabaseError(f"experiment {decision.experiment_id} does not exist")
+    arm = getattr(decision, exp.scope)
+    probability = exp.share if decision.variant == "treatment" else 1.0 - exp.share
+    conn.execute(
+        query("insert_assignment"),
+        {
+            "experiment_id": exp.experiment_id,
+            "decision_id": decision.decision_id,
+            "variant": decision.variant,
+            "arm": arm,
+            "probability": probability,
+        },
+    )
+
+
+def ensure_experiments(
+    pool: ConnectionPool, account_id: int, plan: ExperimentPlan, start: date
+) -> list[Experiment]:
+    """Store the plan's experiments for the account from `start` (idempotent); return all of them."""
+    with pool.connection() as conn, conn.transaction():
+        tz = account_timezone(conn, account_id)
+        for spec, starts_at, ends_at in plan.windows(start, tz):
+            conn.execute(
+                query("experiment_insert"),
+                {
+                    "account_id": account_id,
+                    "name": spec.name,
+                    "scope": spec.scope,
+                    "treatment_arm": spec.treatment_arm,
+                    "share": spec.share,
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                },
+            )
+        with conn.cursor(row_factory=class_row(Experiment)) as cur:
+            return cur.execute(query("experiments_for_account"), {"account_id": account_id}).fetchall()
