@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.plugins.db",
     "tests.plugins.llm",
     "tests.plugins.sandbox",
+    "tests.plugins.api",
 ]

@@ -1,0 +1,281 @@
+"""The observability API: FastAPI app factory over the read model in xbot_core/services/status.py.
+
+Read-only (the pool's sessions default to read-only transactions); every figure is computed from Postgres at
+request time. With XBOT_API_TOKEN set every route except /health needs `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from psycopg_pool import ConnectionPool, PoolTimeout
+from pydantic import AwareDatetime
+
+from xbot_core.adapters.db.connection import database_url, redact
+from xbot_core.errors import ConfigError
+from xbot_core.services import status
+from xbot_core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset({"/health"})
+LOCAL_HOSTS = frozenset({"localhost"})
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or wrong bearer token (only when XBOT_API_TOKEN is set)."},
+    503: {"description": "The database cannot be reached."},
+}
+
+SimulatedParam = Annotated[
+    bool, Query(description="Read the simulated (sandbox) dataset instead of the real one; never mixed.")
+]
+
+
+def is_local_host(host: str) -> bool:
+    """Whether binding to `host` keeps the API on this machine (loopback address or localhost)."""
+    if host.lower() in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, settings: Settings) -> None:
+    """Refuse to serve beyond loopback unless a token protects the API."""
+    if not is_local_host(host) and settings.api_token is None:
+        raise ConfigError(
+            f"refusing to bind the API to {host!r} without XBOT_API_TOKEN; "
+            "set a token or bind 127.0.0.1 / localhost / ::1"
+        )
+
+
+def _today(tz: str) -> date:
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+def _param_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts[1:]) if len(parts) > 1 else (parts[0] if parts else "request")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API app; its connection pool opens with the app's lifespan (the database may come up later)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url(settings)
+        pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=settings.db_pool_max,
+            open=False,
+            timeout=5.0,
+            kwargs={"options": "-c default_transaction_read_only=on"},
+        )
+        pool.open(wait=False)
+        try:
+            pool.wait(timeout=3.0)
+        except PoolTimeout:
+            log.warning("API started but the database at %s is not reachable yet", redact(url))
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(
+        title="xbot observability API",
+        version="1",
+        description=(
+            "Read-only figures of the X growth account, computed from Postgres at request time. "
+            "`simulated` selects the real (default) or the simulated dataset; they are never mixed. "
+            "Bearer auth on every route except /health when XBOT_API_TOKEN is set."
+        ),
+        lifespan=lifespan,
+    )
+
+    @contextmanager
+    def connection(request: Request) -> Iterator[psycopg.Connection]:
+        pool: ConnectionPool = request.app.state.pool
+        with pool.connection() as conn:
+            yield conn
+
+    # ---- security and errors ----
+
+    @app.middleware("http")
+    async def bearer_auth(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if settings.api_token is None or request.url.path in OPEN_PATHS:
+            return await call_next(request)
+        expected = settings.api_token.get_secret_value().encode()
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            return JSONResponse(
+                {"detail": "missing or invalid bearer token"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_params(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        message = "; ".join(f"invalid parameter {_param_name(e['loc'])!r}: {e['msg']}" for e in errors)
+        return JSONResponse(
+            {"message": message, "detail": jsonable_encoder(errors, exclude={"ctx", "url"})}, status_code=422
+        )
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable for %s: %s", request.url.path, type(exc).__name__)
+        return JSONResponse({"detail": "database unavailable"}, status_code=503)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            if settings.api_token is not None:
+                schema.setdefault("components", {})["securitySchemes"] = {
+                    "bearer": {"type": "http", "scheme": "bearer"}
+                }
+                for path, ops in schema["paths"].items():
+                    if path not in OPEN_PATHS:
+                        for op in ops.values():
+                            op["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    # ---- routes ----
+
+    @app.get("/health", response_model=status.Health, responses={503: {"model": status.Health}})
+    def health(request: Request) -> Any:
+        """Database reachable, schema version, mode and kill switch; always open (no token)."""
+        try:
+            with connection(request) as conn:
+                return status.health(conn, mode=settings.mode)
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            down = status.Health(
+                status="degraded",
+                database_reachable=False,
+                schema_version=None,
+                mode=settings.mode,
+                kill_switch=None,
+                error=type(exc).__name__,
+            )
+            return JSONResponse(jsonable_encoder(down), status_code=503)
+
+    @app.get("/api/learning/status", response_model=status.LearningStatus, responses=_AUTH_RESPONSES)
+    def learning_status(request: Request, simulated: SimulatedParam = False) -> status.LearningStatus:
+        """Bandit arms with their posteriors, training state, outcome counts and today's LLM budget."""
+        with connection(request) as conn:
+            return status.learning_status(
+                conn,
+                handle=settings.account_handle,
+                simulated=simulated,
+                budget_day=_today(settings.llm_budget_timezone),
+                default_limit_usd=settings.llm_daily_budget_usd,
+            )
+
+    @app.get("/api/growth", response_model=status.Growth, responses=_AUTH_RESPONSES)
+    def growth(
+        request: Request,
+        simulated: SimulatedParam = False,
+        as_of: Annotated[
+            AwareDatetime | None,
+            Query(
+                description="Compute the figures as they stood at this instant (ISO 8601 with offset); "
+                "default now. Outcomes collected after it are ignored."
+            ),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=50, description="How many top posts by follows.")] = 5,
+    ) -> status.Growth:
+        """Follower growth and 7-day engagement. reply_uplift_7d: mean per-post reply rate of the last 7 days
+        relative to the 7 days before, minus 1."""
+        with connection(request) as conn:
+            return status.growth(
+                conn,
+                handle=settings.account_handle,
+                simulated=simulated,
+                as_of=as_of or datetime.now(UTC),
+                limit=limit,
+            )
+
+    @app.get("/api/metrics", response_model=status.OpsMetrics, responses=_AUTH_RESPONSES)
+    def metrics(request: Request, simulated: SimulatedParam = False) -> status.OpsMetrics:
+        """Posts by status, outcomes by pass, today's LLM calls and cost, skip reasons, posting errors."""
+        with connection(request) as conn:
+            return _ops(conn, simulated)
+
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses=_AUTH_RESPONSES,
+        summary="The /api/metrics figures of both datasets as Prometheus text (label simulated).",
+    )
+    def prometheus(request: Request) -> Response:
+        with connection(request) as conn:
+            figures = [_ops(conn, sim) for sim in (False, True)]
+        return Response(generate_latest(prometheus_registry(figures)), media_type=CONTENT_TYPE_LATEST)
+
+    def _ops(conn: psycopg.Connection, simulated: bool) -> status.OpsMetrics:
+        return status.ops_metrics(
+            conn,
+            handle=settings.account_handle,
+            simulated=simulated,
+            budget_day=_today(settings.llm_budget_timezone),
+        )
+
+    return app
+
+
+def prometheus_registry(figures: list[status.OpsMetrics]) -> CollectorRegistry:
+    """A fresh registry holding the same numbers as /api/metrics (one per dataset; LLM figures once)."""
+    reg = CollectorRegistry()
+    posts = Gauge("xbot_posts", "Decisions by status.", ["simulated", "status"], registry=reg)
+    outcomes = Gauge(
+        "xbot_outcomes", "Outcome rows by pass and status.", ["simulated", "pass", "status"], registry=reg
+    )
+    skips = Gauge("xbot_skipped_posts", "Skipped decisions by reason.", ["simulated", "reason"], registry=reg)
+    errors = Gauge("xbot_posting_errors", "Decisions carrying a posting error.", ["simulated"], registry=reg)
+    for m in figures:
+        sim = str(m.simulated).lower()
+        for st, n in m.posts.items():
+            posts.labels(sim, st).set(n)
+        for pass_, n in m.outcomes_by_pass.items():
+            outcomes.labels(sim, pass_, "ok").set(n)
+        for pass_, n in m.outcomes_unavailable_by_pass.items():
+            outcomes.labels(sim, pass_, "unavailable").set(n)
+        for reason, n in m.skip_reasons.items():
+            skips.labels(sim, reason).set(n)
+        errors.labels(sim).set(m.posting_errors_total)
+    if figures:
+        llm = figures[0]
+        calls = Gauge(
+            "xbot_llm_calls_today", "LLM calls of the budget day by status.", ["status"], registry=reg
+        )
+        for st, n in llm.llm_calls_by_status.items():
+            calls.labels(st).set(n)
+        Gauge("xbot_llm_cost_usd_today", "LLM cost of the budget day (USD).", registry=reg).set(
+            llm.llm_cost_usd_today
+        )
+        Gauge("xbot_llm_tokens_today", "LLM tokens of the budget day.", registry=reg).set(
+            llm.llm_tokens_today
+        )
+    return reg

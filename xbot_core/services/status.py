@@ -1,0 +1,290 @@
+"""Read model of the observability API: learning status, growth and operational metrics from Postgres.
+
+Every figure is computed at request time by one or two named queries (sql/queries/status.sql); nothing is held
+in memory. Real and simulated data are never mixed: each call selects one dataset with `simulated`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from pydantic import BaseModel, Field
+from scipy.stats import beta as beta_dist
+
+from xbot_core.adapters.db.migrations import current_version
+from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db.repositories import KILL_SWITCH
+
+CREDIBLE_LEVEL = 0.95
+POST_STATUSES = ("queued", "posting", "posted", "failed", "skipped")
+LLM_STATUSES = ("reserved", "succeeded", "failed", "quota_exceeded", "budget_exceeded", "circuit_open")
+MAX_ERRORS = 20
+
+# ---- response records (field names are the API's) ----
+
+
+class Arm(BaseModel):
+    name: str
+    scope: str
+    successes: float
+    failures: float
+    mean_reward: float | None = Field(
+        description="sum_reward / pulls: mean observed reward; null with no pulls."
+    )
+    posterior_mean: float = Field(description="alpha / (alpha + beta) of the arm's Beta posterior.")
+    ci_width: float = Field(description="Width of the central 95 % credible interval of Beta(alpha, beta).")
+    sample_count: int = Field(description="pulls: outcomes that updated this arm.")
+    last_updated: datetime
+
+
+class TrainingRun(BaseModel):
+    run_id: int
+    status: str
+    reward_version: int | None
+    outcomes_used: int
+    arms_trained: int
+    explore_ratio: float | None
+    message: str | None
+    ran_at: datetime
+
+
+class BudgetStatus(BaseModel):
+    day: date = Field(description="The budget day (XBOT_LLM_BUDGET_TIMEZONE).")
+    dailyLimit: float = Field(description="USD; the day's stored limit, else XBOT_LLM_DAILY_BUDGET_USD.")
+    used: float = Field(description="USD settled from actual usage.")
+    reserved: float = Field(description="USD reserved by calls in flight.")
+    remaining: float = Field(description="max(0, dailyLimit - used - reserved).")
+    circuitOpen: bool
+
+
+class LearningStatus(BaseModel):
+    simulated: bool
+    predictorVersion: int | None = Field(
+        description="Reward version of the latest `trained` training run: the version the posteriors follow."
+    )
+    activeRewardVersion: int | None
+    exploreRate: float | None = Field(
+        description="explore_ratio of the latest training run; null with no run."
+    )
+    arms: list[Arm]
+    totalOutcomes: int = Field(description="Decisions with an ok outcome, real and simulated together.")
+    realOutcomes: int = Field(
+        description="Decisions with an ok real (non-simulated) outcome: the learning gate."
+    )
+    lastTrainingRun: TrainingRun | None
+    budgetStatus: BudgetStatus
+
+
+class TopPost(BaseModel):
+    tweet_id: str
+    content: str | None
+    follows: float
+    impressions: int | None
+    fpki: float | None
+    er: float | None
+    reward_composite: float | None
+
+
+class EngagementSummary(BaseModel):
+    total_posts_7d: int
+    total_impressions_7d: int | None = Field(
+        description="Sum over posts with known impressions; null if none."
+    )
+    avg_er_7d: float | None
+    avg_reward_7d: float | None
+
+
+class Growth(BaseModel):
+    simulated: bool
+    as_of: datetime
+    followers_today: int | None = Field(
+        description="Latest snapshot at as_of minus the last one at or before the start of as_of's day "
+        "(account time zone); null when either is missing."
+    )
+    followers_7d: int | None = Field(
+        description="Latest snapshot at as_of minus the last one at or before as_of - 7 days."
+    )
+    fpki_avg_7d: float | None = Field(
+        description="Mean per-post FPKI of posts published in (as_of-7d, as_of]."
+    )
+    reply_uplift_7d: float | None = Field(
+        description="Relative change of the mean per-post reply rate (replies/impressions) of posts "
+        "published in the last 7 days vs the 7 days before: mean_7d / mean_prev_7d - 1; null when either "
+        "mean is unknown or the previous mean is 0."
+    )
+    novelty_avg_7d: float | None
+    top_posts_by_follows: list[TopPost]
+    engagement_summary: EngagementSummary
+
+
+class ErrorCount(BaseModel):
+    error: str
+    count: int
+
+
+class OpsMetrics(BaseModel):
+    simulated: bool
+    posts: dict[str, int] = Field(
+        description="Decisions by status (queued, posting, posted, failed, skipped)."
+    )
+    outcomes_by_pass: dict[str, int] = Field(description="Outcome rows with status ok, by pass ('1', '2').")
+    outcomes_unavailable_by_pass: dict[str, int]
+    llm_day: date = Field(description="Budget day of the LLM figures (workspace-wide; not split by dataset).")
+    llm_calls_today: int
+    llm_calls_by_status: dict[str, int]
+    llm_cost_usd_today: float
+    llm_tokens_today: int
+    skip_reasons: dict[str, int]
+    posting_errors_total: int = Field(description="Decisions carrying a last_error.")
+    posting_errors: list[ErrorCount] = Field(
+        description=f"Most frequent last_error texts (top {MAX_ERRORS})."
+    )
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok, or degraded when the database cannot be reached.")
+    database_reachable: bool
+    schema_version: int | None
+    mode: str
+    kill_switch: bool | None = Field(
+        description="Whether posting is stopped; null when the database is down."
+    )
+    kill_switch_reason: str | None = None
+    error: str | None = None
+
+
+# ---- computations ----
+
+
+def ci_width(alpha: float, beta: float, level: float = CREDIBLE_LEVEL) -> float:
+    """Width of the central `level` credible interval of Beta(alpha, beta)."""
+    tail = (1.0 - level) / 2.0
+    lo, hi = beta_dist.ppf([tail, 1.0 - tail], alpha, beta)
+    return float(hi - lo)
+
+
+def _f(value: Any) -> float | None:
+    """Numbers from Postgres (float, Decimal, int) as finite floats; NaN/inf never reach JSON."""
+    if value is None:
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def learning_status(
+    conn: psycopg.Connection, *, handle: str, simulated: bool, budget_day: date, default_limit_usd: float
+) -> LearningStatus:
+    """Bandit posteriors, training state, outcome counts and today's LLM budget (two queries)."""
+    params = {"handle": handle, "simulated": simulated, "budget_day": budget_day}
+    with conn.cursor(row_factory=dict_row) as cur:
+        arm_rows = cur.execute(query("status_arms"), params).fetchall()
+        s = cur.execute(query("status_learning_summary"), params).fetchone()
+    assert s is not None
+    arms = [
+        Arm(
+            name=r["arm"],
+            scope=r["scope"],
+            successes=r["successes"],
+            failures=r["failures"],
+            mean_reward=(r["sum_reward"] / r["pulls"]) if r["pulls"] else None,
+            posterior_mean=r["alpha"] / (r["alpha"] + r["beta"]),
+            ci_width=ci_width(r["alpha"], r["beta"]),
+            sample_count=r["pulls"],
+            last_updated=r["updated_at"],
+        )
+        for r in arm_rows
+    ]
+    run = TrainingRun.model_validate(s["last_run"]) if s["last_run"] else None
+    limit = _f(s["limit_usd"]) if s["limit_usd"] is not None else default_limit_usd
+    used = _f(s["used_usd"]) or 0.0
+    reserved = _f(s["reserved_usd"]) or 0.0
+    assert limit is not None
+    return LearningStatus(
+        simulated=simulated,
+        predictorVersion=s["trained_reward_version"],
+        activeRewardVersion=s["active_reward_version"],
+        exploreRate=run.explore_ratio if run else None,
+        arms=arms,
+        totalOutcomes=s["total"],
+        realOutcomes=s["real"],
+        lastTrainingRun=run,
+        budgetStatus=BudgetStatus(
+            day=budget_day,
+            dailyLimit=limit,
+            used=used,
+            reserved=reserved,
+            remaining=max(0.0, limit - used - reserved),
+            circuitOpen=bool(s["circuit_open"]),
+        ),
+    )
+
+
+def growth(conn: psycopg.Connection, *, handle: str, simulated: bool, as_of: datetime, limit: int) -> Growth:
+    """Follower growth and 7-day engagement at `as_of` (one query)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        r = cur.execute(
+            query("status_growth"), {"handle": handle, "simulated": simulated, "as_of": as_of, "limit": limit}
+        ).fetchone()
+    assert r is not None
+    now_rate, prev_rate = _f(r["reply_rate_7d"]), _f(r["reply_rate_prev_7d"])
+    uplift = now_rate / prev_rate - 1.0 if now_rate is not None and prev_rate else None
+    return Growth(
+        simulated=simulated,
+        as_of=as_of,
+        followers_today=r["followers_today"],
+        followers_7d=r["followers_7d"],
+        fpki_avg_7d=_f(r["fpki_avg_7d"]),
+        reply_uplift_7d=uplift,
+        novelty_avg_7d=_f(r["novelty_avg_7d"]),
+        top_posts_by_follows=[TopPost.model_validate(p) for p in r["top_posts"]],
+        engagement_summary=EngagementSummary(
+            total_posts_7d=r["total_posts_7d"],
+            total_impressions_7d=r["total_impressions_7d"],
+            avg_er_7d=_f(r["avg_er_7d"]),
+            avg_reward_7d=_f(r["avg_reward_7d"]),
+        ),
+    )
+
+
+def ops_metrics(conn: psycopg.Connection, *, handle: str, simulated: bool, budget_day: date) -> OpsMetrics:
+    """Posting, collection and LLM counters (one query); every known status is present, 0 when absent."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        r = cur.execute(
+            query("status_ops"),
+            {"handle": handle, "simulated": simulated, "budget_day": budget_day, "max_errors": MAX_ERRORS},
+        ).fetchone()
+    assert r is not None
+    outcomes: dict[str, int] = r["outcomes"]
+    calls = {s: 0 for s in LLM_STATUSES} | r["llm_calls"]
+    return OpsMetrics(
+        simulated=simulated,
+        posts={s: 0 for s in POST_STATUSES} | r["posts"],
+        outcomes_by_pass={p: outcomes.get(f"{p}:ok", 0) for p in ("1", "2")},
+        outcomes_unavailable_by_pass={p: outcomes.get(f"{p}:unavailable", 0) for p in ("1", "2")},
+        llm_day=budget_day,
+        llm_calls_today=sum(calls.values()),
+        llm_calls_by_status=calls,
+        llm_cost_usd_today=_f(r["llm_cost_usd"]) or 0.0,
+        llm_tokens_today=int(r["llm_tokens"]),
+        skip_reasons=r["skip_reasons"],
+        posting_errors_total=r["posting_errors_total"],
+        posting_errors=[ErrorCount.model_validate(e) for e in r["posting_errors"]],
+    )
+
+
+def health(conn: psycopg.Connection, *, mode: str) -> Health:
+    """Schema version and kill switch, read through a live connection (so the database is reachable)."""
+    version = current_version(conn)
+    row = conn.execute(query("get_control"), {"name": KILL_SWITCH}).fetchone()
+    return Health(
+        status="ok",
+        database_reachable=True,
+        schema_version=version,
+        mode=mode,
+        kill_switch=bool(row and row[0]),
+        kill_switch_reason=row[1] if row else None,
+    )
