@@ -1,4 +1,4 @@
-"""LLM fixtures: the sandbox's OpenAI-compatible router served over real HTTP by uvicorn on 127.0.0.1."""
+"""LLM fixtures: the sandbox app (with its OpenAI-compatible endpoint) served by uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -6,35 +6,22 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
-from xbot_core.sandbox.llm_endpoint import build_llm_router
-
-
-@dataclass
-class GeneratedRecorder:
-    """Stands in for SandboxState.remember_generated: keeps what the endpoint generated."""
-
-    texts: list[dict[str, Any]] = field(default_factory=list)
-
-    def remember_generated(self, text: str, *, content_type: Any, hook_pattern: Any, topic: Any) -> None:
-        self.texts.append(
-            {"text": text, "content_type": content_type, "hook_pattern": hook_pattern, "topic": topic}
-        )
+from xbot_core.sandbox.app import create_app
 
 
 @dataclass
 class LLMEndpoint:
-    """A running endpoint: base URL for the openai client, admin helpers, what it generated."""
+    """A running sandbox: base URL for the openai client, LLM fault admin, its state (perceived content)."""
 
     url: str
-    recorder: GeneratedRecorder
+    state: Any  # xbot_core.sandbox.state.SandboxState
 
     @property
     def base_url(self) -> str:
@@ -52,7 +39,6 @@ class LLMEndpoint:
 
     def reset(self) -> None:
         httpx.delete(self.url + "/admin/llm/faults", timeout=5).raise_for_status()
-        self.recorder.texts.clear()
 
 
 def _free_port() -> int:
@@ -63,9 +49,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def _llm_server() -> Iterator[LLMEndpoint]:
-    recorder = GeneratedRecorder()
-    app = FastAPI()
-    app.include_router(build_llm_router(recorder))
+    app = create_app()  # the whole sandbox (X site + audience + LLM endpoint), as `xbot sandbox` serves it
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="llm-sandbox", daemon=True)
@@ -75,7 +59,7 @@ def _llm_server() -> Iterator[LLMEndpoint]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the LLM sandbox endpoint did not start")
         time.sleep(0.02)
-    yield LLMEndpoint(url=f"http://127.0.0.1:{port}", recorder=recorder)
+    yield LLMEndpoint(url=f"http://127.0.0.1:{port}", state=app.state.sandbox)
     server.should_exit = True
     thread.join(timeout=10)
 

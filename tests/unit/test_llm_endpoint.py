@@ -117,14 +117,12 @@ def test_answer_is_deterministic_plausible_and_perceived(llm_endpoint: LLMEndpoi
     assert validate_post(clean_output(a.text), allow_hashtags=False).ok
     assert a.prompt_tokens == prompt_tokens(MESSAGES)
     assert a.completion_tokens == count_tokens(a.text)
-    seen = llm_endpoint.recorder.texts
-    assert len(seen) == 3
-    assert seen[0] == {
-        "text": a.text,
+    assert llm_endpoint.state.perceived_content(a.text) == {
         "content_type": "tip",
         "hook_pattern": "question_cta",
         "topic": "code review",
     }
+    assert llm_endpoint.state.perceived_content(other.text) is not None
 
 
 @pytest.mark.parametrize("kind", ["too_long", "too_many_emoji", "hashtags"])
