@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.plugins.llm",
     "tests.plugins.sandbox",
     "tests.plugins.api",
+    "tests.plugins.posting",
 ]
