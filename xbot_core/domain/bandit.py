@@ -286,22 +286,29 @@ def policy_probabilities(
     return probs / probs.sum(), eps
 
 
+def draw(
+    states: Sequence[ArmState], probs: np.ndarray, eps: float, policy: str, rng: np.random.Generator
+) -> Choice:
+    """Draw one arm from a probability vector computed by `policy_probabilities` (reusable while the
+    posteriors do not change, e.g. for a batch of decisions planned together)."""
+    idx = int(rng.choice(len(states), p=probs))
+    return Choice(
+        scope=states[idx].scope,
+        arm=states[idx].arm,
+        propensity=float(probs[idx]),
+        policy=policy,
+        epsilon=eps,
+        probabilities={s.arm: float(p) for s, p in zip(states, probs, strict=True)},
+    )
+
+
 def choose(
     states: Sequence[ArmState], cfg: BanditConfig, rng: np.random.Generator, policy: str | None = None
 ) -> Choice:
     """Choose one arm of a scope and return it with its propensity (the probability it was drawn with)."""
-    scope = states[0].scope if states else "?"
-    pol = policy or cfg.policy(scope)
+    pol = policy or cfg.policy(states[0].scope if states else "?")
     probs, eps = policy_probabilities(states, pol, cfg, rng)
-    idx = int(rng.choice(len(states), p=probs))
-    return Choice(
-        scope=scope,
-        arm=states[idx].arm,
-        propensity=float(probs[idx]),
-        policy=pol,
-        epsilon=eps,
-        probabilities={s.arm: float(p) for s, p in zip(states, probs, strict=True)},
-    )
+    return draw(states, probs, eps, pol, rng)
 
 
 def explore_probability(

@@ -17,7 +17,7 @@ from psycopg.rows import class_row, dict_row
 from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.db.queries import query
-from xbot_core.domain.bandit import ArmState, BanditConfig, choose, prior
+from xbot_core.domain.bandit import ArmState, BanditConfig, Choice, draw, policy_probabilities, prior
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.experiments import Experiment, ExperimentPlan, active_experiment, assign
 from xbot_core.domain.planning_types import PlannedDecision
@@ -102,6 +102,13 @@ def plan_posts(
                 query("experiments_active"), {"account_id": account_id, "now": now}
             ).fetchall()
     experiment = active_experiment(running, now)
+    # posteriors are fixed during a batch: one probability vector per scope, every decision drawn from it
+    mixed = {scope: policy_probabilities(states[scope], cfg.policy(scope), cfg, rng) for scope in SCOPES}
+
+    def pick(scope: str) -> Choice:
+        probs, eps = mixed[scope]
+        return draw(states[scope], probs, eps, cfg.policy(scope), rng)
+
     planned = []
     for _ in range(count):
         decision_id = uuid.UUID(bytes=rng.bytes(16), version=4)
@@ -114,10 +121,10 @@ def plan_posts(
                 if assignment.variant == "treatment":
                     arms[scope], probs[scope] = experiment.treatment_arm, assignment.probability
                     continue
-                c = choose(states[scope], cfg, rng)
+                c = pick(scope)
                 arms[scope], probs[scope] = c.arm, assignment.probability * c.propensity
             else:
-                c = choose(states[scope], cfg, rng)
+                c = pick(scope)
                 arms[scope], probs[scope] = c.arm, c.propensity
             policies.append(c.policy)
         treated = assignment is not None and assignment.variant == "treatment"
