@@ -205,3 +205,36 @@ def test_learn_uses_the_active_reward_version(
         tip = arms(conn, account_id, simulated=False)[("content_type", "tip")]
         # d1: 0.5 (w 1) → s 0.5 f 0.5; d2: fpki 0 → 0 (w 0.5) → f 0.5
         assert (round(tip["alpha"], 5), round(tip["beta"], 5)) == (1.5, 2.0)
+
+
+def test_learn_cli(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer import Typer
+    from typer.testing import CliRunner
+
+    from xbot_core.adapters.db.repositories import ensure_account
+    from xbot_core.commands.learn import learn as learn_cmd
+    from xbot_core.settings import get_settings
+
+    monkeypatch.setenv("XBOT_DATABASE_URL", clean_db)
+    monkeypatch.setenv("XBOT_CLOCK", "system")
+    get_settings.cache_clear()
+    app = Typer()
+    app.command()(learn_cmd)
+    app.command("noop")(lambda: None)  # keep `learn` a sub-command, as mounted in cli.py
+    try:
+        runner = CliRunner()
+        first = runner.invoke(app, ["learn"])
+        assert first.exit_code == 0, first.output
+        assert first.output.strip() == "insufficient real outcomes"
+        s = get_settings()
+        with psycopg.connect(clean_db) as conn:
+            account_id = ensure_account(conn, s.account_handle, s.x_base_url, str(s.session_file), s.timezone)
+            for _ in range(5):
+                posted_decision(conn, account_id, simulated=True, passes={2: _m(1000, 2)})
+            conn.commit()
+        assert runner.invoke(app, ["learn"]).output.strip() == "insufficient real outcomes"
+        sim = runner.invoke(app, ["learn", "--simulated"])
+        assert sim.exit_code == 0, sim.output
+        assert re.fullmatch(r"coeffs_updated=v1 arms_trained=3 explore_ratio=0\.\d{3}", sim.output.strip())
+    finally:
+        get_settings.cache_clear()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -74,3 +76,57 @@ def test_emptied_table_is_reseeded(clean_db: str) -> None:
         v = rewards.active_version(conn)
         conn.commit()
     assert dataclasses.replace(v, created_at=None, note=None) == DEFAULT_VERSION
+
+
+@pytest.fixture()
+def cli_env(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from xbot_core.settings import get_settings
+
+    monkeypatch.setenv("XBOT_DATABASE_URL", clean_db)
+    get_settings.cache_clear()
+    yield clean_db
+    get_settings.cache_clear()
+
+
+def test_reward_cli_show_new_activate(cli_env: str) -> None:
+    from typer.testing import CliRunner
+
+    from xbot_core.commands.reward import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show"])
+    assert shown.exit_code == 0, shown.output
+    assert re.search(
+        r"^\*\s+1\s+0\.5\s+0\.3\s+0\.15\s+0\.05\s+-0\.1\s+2\s+0\.01\s+0\.005\s+1000", shown.output, re.M
+    )
+    made = runner.invoke(
+        app,
+        [
+            "new",
+            "--fpki",
+            "0.4",
+            "--retweet",
+            "0.3",
+            "--reply",
+            "0.2",
+            "--novelty",
+            "0.1",
+            "--dup-penalty",
+            "-0.2",
+            "--activate",
+            "--note",
+            "more replies",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    assert "created reward version 2: active" in made.output
+    shown = runner.invoke(app, ["show"])
+    assert re.search(r"^\*\s+2\s+0\.4\s+0\.3\s+0\.2\s+0\.1\s+-0\.2\s+2\s.*more replies$", shown.output, re.M)
+    assert re.search(r"^ \s+1\s", shown.output, re.M)
+    bad = runner.invoke(app, ["new", "--dup-penalty", "0.5"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
+    assert "w_dup_penalty is a penalty weight and must be ≤ 0" in str(bad.exception)
+    assert runner.invoke(app, ["activate", "1"]).exit_code == 0
+    with psycopg.connect(cli_env) as conn:
+        assert rewards.active_version(conn).version == 1
+        assert [v.reward.version for v in rewards.list_versions(conn)] == [1, 2]
