@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
@@ -16,14 +17,14 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from psycopg_pool import ConnectionPool, PoolTimeout
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 
 from xbot_core.adapters.db.connection import database_url, redact
 from xbot_core.errors import ConfigError
@@ -38,6 +39,20 @@ _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or wrong bearer token (only when XBOT_API_TOKEN is set)."},
     503: {"description": "The database cannot be reached."},
 }
+
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+
+
+def _iso_only(value: object) -> object:
+    """Pydantic reads a bare number as a Unix timestamp; the API takes ISO 8601 date-times only."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError(
+            "expected an ISO 8601 date-time with offset (e.g. 2026-01-06T12:00:00Z), not a number"
+        )
+    return value
+
+
+AsOf = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 SimulatedParam = Annotated[
     bool, Query(description="Read the simulated (sandbox) dataset instead of the real one; never mixed.")
@@ -70,6 +85,26 @@ def _today(tz: str) -> date:
 def _param_name(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     return ".".join(parts[1:]) if len(parts) > 1 else (parts[0] if parts else "request")
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A misspelt query parameter (`asof=`) is an error naming it, not silently ignored."""
+    path = getattr(request.scope.get("route"), "path", None)
+    operation = request.app.openapi()["paths"].get(path, {}).get(request.method.lower(), {})
+    allowed = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+    unknown = [k for k in dict.fromkeys(request.query_params) if k not in allowed]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", k),
+                    "msg": "unknown query parameter",
+                    "input": request.query_params[k],
+                }
+                for k in unknown
+            ]
+        )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -106,6 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
             "Bearer auth on every route except /health when XBOT_API_TOKEN is set."
         ),
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
     )
 
     @contextmanager
@@ -198,7 +234,7 @@ def create_app(settings: Settings) -> FastAPI:
         request: Request,
         simulated: SimulatedParam = False,
         as_of: Annotated[
-            AwareDatetime | None,
+            AsOf | None,
             Query(
                 description="Compute the figures as they stood at this instant (ISO 8601 with offset); "
                 "default now. Outcomes collected after it are ignored."

@@ -356,6 +356,8 @@ def test_health_reports_unreachable_database(api_server: Callable[..., Any], tmp
     [
         ({"as_of": "yesterday"}, "as_of"),
         ({"as_of": "2026-01-06T12:00:00"}, "as_of"),  # no offset: ambiguous instant
+        ({"as_of": "1767700800"}, "as_of"),  # a Unix timestamp is not a date-time here
+        ({"asof": "2026-01-06T12:00:00Z"}, "asof"),  # misspelt: named, not silently ignored
         ({"limit": 0}, "limit"),
         ({"limit": "many"}, "limit"),
         ({"simulated": "perhaps"}, "simulated"),
