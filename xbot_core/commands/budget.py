@@ -1,0 +1,36 @@
+"""`xbot budget`: today's LLM budget (limit, used, reserved, remaining) and the quota circuit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def budget(
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of lines.")] = False,
+) -> None:
+    """Print the budget of the current budget day (XBOT_LLM_BUDGET_TIMEZONE)."""
+    import json
+
+    from xbot_core.services.budget import budget_status
+    from xbot_core.services.runtime import open_runtime
+
+    with open_runtime() as rt:
+        b = budget_status(rt.pool, rt.settings, rt.now())
+    fields = {
+        "day": b.budget_day.isoformat(),
+        "limit_usd": str(b.limit_usd),
+        "used_usd": str(b.used_usd),
+        "reserved_usd": str(b.reserved_usd),
+        "remaining_usd": str(b.remaining_usd),
+        "circuit": "open" if b.circuit_open else "closed",
+    }
+    if b.circuit_open:
+        fields["circuit_reason"] = b.circuit_reason or ""
+    if json_out:
+        typer.echo(json.dumps(fields))
+        return
+    width = max(len(k) for k in fields)
+    for k, v in fields.items():
+        typer.echo(f"{k:<{width}}  {v}")
