@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from xbot_core.commands import db
+from xbot_core.commands import api, budget, db, generate, learn, reward, sandbox, x
 from xbot_core.errors import XbotError
 
 app = typer.Typer(
@@ -16,6 +16,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(x.app, name="x")
+app.add_typer(reward.app, name="reward")
+app.command("sandbox")(sandbox.sandbox)
+app.command("generate")(generate.generate)
+app.command("budget")(budget.budget)
+app.command("learn")(learn.learn)
+app.command("api")(api.serve)
 
 
 def main() -> None:
