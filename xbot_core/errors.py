@@ -70,3 +70,7 @@ class StatsError(XbotError):
 
 class KillSwitchError(XbotError):
     """Posting is stopped by the runtime kill switch."""
+
+
+class ReportError(XbotError):
+    """A report notebook failed to execute or render; names the notebook and the failing cell."""

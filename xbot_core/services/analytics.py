@@ -172,10 +172,11 @@ def duck(name: str, /, **frames: pl.DataFrame) -> pl.DataFrame:
     except KeyError:
         raise ConfigError(f"no frame query {name!r} in {FRAMES_DIR}") from None
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # timestamptz comes back as 'UTC', like the Postgres frames
     try:
         for table, frame in frames.items():
             con.register(table, frame)
-        out = pl.from_arrow(con.execute(text).to_arrow_table())
+        out = pl.from_arrow(con.sql(text).to_arrow_table())
         assert isinstance(out, pl.DataFrame)
         return out
     finally:

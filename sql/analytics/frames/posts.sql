@@ -29,13 +29,13 @@ SELECT d.decision_id, d.posted_at, d.tweet_id, d.content_type, d.hook_pattern, d
 SELECT CAST(posted_at AS DATE) AS day,
        count(*) AS posts,
        count(impressions) AS posts_measured,
-       sum(impressions) AS impressions,
-       sum(likes + retweets + replies) AS engagements,
-       sum(follows) AS follows,
-       sum(replies) AS replies,
-       1000.0 * sum(follows) / nullif(sum(impressions), 0) AS fpki,
-       sum(likes + retweets + replies) / nullif(sum(impressions), 0) AS er,
-       sum(replies) / nullif(sum(impressions), 0) AS reply_rate,
+       sum(impressions)::DOUBLE AS impressions,
+       sum(likes + retweets + replies)::DOUBLE AS engagements,
+       sum(follows)::DOUBLE AS follows,
+       sum(replies)::DOUBLE AS replies,
+       1000.0 * sum(follows) / nullif(sum(impressions), 0)::DOUBLE AS fpki,
+       sum(likes + retweets + replies)::DOUBLE / nullif(sum(impressions), 0) AS er,
+       sum(replies)::DOUBLE / nullif(sum(impressions), 0) AS reply_rate,
        avg(novelty) AS novelty,
        sum(exposure_weight * reward) / nullif(sum(exposure_weight) FILTER (WHERE reward IS NOT NULL), 0)
            AS weighted_reward
@@ -54,8 +54,8 @@ SELECT scope, arm,
        count(*) AS n,
        sum(exposure_weight) AS weight,
        sum(exposure_weight * reward) / nullif(sum(exposure_weight), 0) AS weighted_reward,
-       1000.0 * sum(follows) / nullif(sum(impressions), 0) AS fpki,
-       sum(likes + retweets + replies) / nullif(sum(impressions), 0) AS er,
+       1000.0 * sum(follows) / nullif(sum(impressions), 0)::DOUBLE AS fpki,
+       sum(likes + retweets + replies)::DOUBLE / nullif(sum(impressions), 0) AS er,
        sum(exposure_weight * fpki_n) AS sum_fpki_n,
        sum(exposure_weight * retweet_n) AS sum_retweet_n,
        sum(exposure_weight * reply_n) AS sum_reply_n,
@@ -68,7 +68,7 @@ SELECT scope, arm,
 -- name: top_posts
 -- The day's best posts by follows (ties by impressions).
 SELECT posted_at, excerpt, content_type, hook_pattern, timing_slot, impressions, follows,
-       round(1000.0 * follows / nullif(impressions, 0), 3) AS fpki, round(reward, 4) AS reward
+       round(1000.0 * follows / nullif(impressions, 0), 3)::DOUBLE AS fpki, round(reward, 4) AS reward
   FROM posts
  WHERE follows IS NOT NULL
  ORDER BY follows DESC, impressions DESC

@@ -1,0 +1,156 @@
+"""The daily report's numbers: followers, FPKI, reply uplift, novelty, top posts, engagement, budget, learning
+status.
+
+"7d" means the `days` UTC days ending with the report date; uplifts compare them with the `days` before.
+Ratio metrics are ratios of sums (FPKI = 1000·Σfollows/Σimpressions), never means of per-post ratios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from xbot_core.domain.reward import RewardVersion
+from xbot_core.services import analytics
+from xbot_core.services.analytics import Source, Window
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """Everything the daily notebook shows, computed once."""
+
+    day: date
+    days: int
+    source: Source
+    version: RewardVersion
+    kpis: pl.DataFrame
+    daily: pl.DataFrame
+    followers: pl.DataFrame
+    top_posts: pl.DataFrame
+    engagement: pl.DataFrame
+    budget: pl.DataFrame
+    learning: pl.DataFrame
+    arms: pl.DataFrame
+
+
+def load_posts(source: Source, window: Window, version: RewardVersion) -> pl.DataFrame:
+    """Published posts in the window with their latest outcome, scored under `version`."""
+    decisions = analytics.load(source, "decisions", **window.params)
+    outcomes = analytics.load(source, "outcomes", **window.params)
+    return analytics.score_posts(analytics.duck("posts", decisions=decisions, outcomes=outcomes), version)
+
+
+def _followers_at(snapshots: pl.DataFrame, moment) -> int | None:  # type: ignore[no-untyped-def]
+    before = snapshots.filter(pl.col("taken_at") < moment)
+    return None if before.is_empty() else int(before.sort("taken_at")["followers"][-1])
+
+
+def _ratio(num: float | None, den: float | None, per: float = 1.0) -> float | None:
+    return None if num is None or not den else per * num / den
+
+
+def _sums(posts: pl.DataFrame) -> dict[str, float | None]:
+    measured = posts.filter(pl.col("impressions").is_not_null())
+    if measured.is_empty():
+        return dict.fromkeys(("impressions", "follows", "replies", "engagements", "novelty"), None)
+    return {
+        "impressions": float(measured["impressions"].sum()),
+        "follows": float(measured["follows"].sum()),
+        "replies": float(measured["replies"].sum()),
+        "engagements": float((measured["likes"] + measured["retweets"] + measured["replies"]).sum()),
+        "novelty": posts["novelty"].mean(),  # type: ignore[dict-item]
+    }
+
+
+def _uplift(now: float | None, before: float | None) -> float | None:
+    return None if now is None or not before else now / before - 1.0
+
+
+def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
+    """Compute the report for `day` (UTC) over the `days` days ending with it."""
+    version = analytics.active_reward_version(source)
+    window = Window.days_ending(day, days)
+    both = Window(since=window.since - timedelta(days=days), until=window.until)
+    posts_all = load_posts(source, both, version)
+    posts = posts_all.filter(pl.col("posted_at") >= window.since)
+    previous = posts_all.filter(pl.col("posted_at") < window.since)
+    today = posts.filter(pl.col("posted_at") >= window.until - timedelta(days=1))
+    snapshots = analytics.load(source, "follower_snapshots", **window.params)
+
+    now_s, prev_s = _sums(posts), _sums(previous)
+    end = _followers_at(snapshots, window.until)
+    start_day = _followers_at(snapshots, window.until - timedelta(days=1))
+    start_window = _followers_at(snapshots, window.since)
+    reply_now = _ratio(now_s["replies"], now_s["impressions"])
+    reply_before = _ratio(prev_s["replies"], prev_s["impressions"])
+    kpis = pl.DataFrame(
+        {
+            "metric": [
+                "followers",
+                "followers gained today",
+                f"followers gained {days}d",
+                f"FPKI {days}d",
+                f"reply rate {days}d",
+                f"reply uplift {days}d vs previous {days}d",
+                f"novelty {days}d",
+                f"posts {days}d",
+            ],
+            "value": [
+                None if end is None else float(end),
+                None if end is None or start_day is None else float(end - start_day),
+                None if end is None or start_window is None else float(end - start_window),
+                _ratio(now_s["follows"], now_s["impressions"], 1000.0),
+                reply_now,
+                _uplift(reply_now, reply_before),
+                now_s["novelty"],
+                float(posts.height),
+            ],
+        },
+        schema={"metric": pl.String, "value": pl.Float64},
+    )
+    learning = analytics.load(source, "training_runs", until=window.until).tail(days)
+    return DailyReport(
+        day=day,
+        days=days,
+        source=source,
+        version=version,
+        kpis=kpis,
+        daily=analytics.duck("daily", posts=posts),
+        followers=snapshots,
+        top_posts=analytics.duck("top_posts", posts=today if not today.is_empty() else posts),
+        engagement=engagement_summary(today, posts, days),
+        budget=analytics.load(source, "llm_budget", since=window.since.date(), until=window.until.date()),
+        learning=learning,
+        arms=analytics.duck("arms", posts=posts),
+    )
+
+
+def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> pl.DataFrame:
+    """Totals and ratio metrics of the day next to the window's."""
+
+    def row(label: str, p: pl.DataFrame) -> dict[str, object]:
+        s = _sums(p)
+        return {
+            "period": label,
+            "posts": p.height,
+            "measured": p["impressions"].is_not_null().sum(),
+            "impressions": s["impressions"],
+            "engagements": s["engagements"],
+            "follows": s["follows"],
+            "ER": _ratio(s["engagements"], s["impressions"]),
+            "FPKI": _ratio(s["follows"], s["impressions"], 1000.0),
+            "reply rate": _ratio(s["replies"], s["impressions"]),
+            "weighted reward": _ratio(
+                (p["reward"] * p["exposure_weight"]).sum() if p.height else None,
+                p.filter(pl.col("reward").is_not_null())["exposure_weight"].sum() if p.height else None,
+            ),
+        }
+
+    return pl.DataFrame([row("today", today), row(f"last {days} days", window)], infer_schema_length=None)
+
+
+def budget_today(report: DailyReport) -> pl.DataFrame:
+    """The LLM budget of the report date (the budget is per workspace, not per account)."""
+    return report.budget.filter(pl.col("budget_day") == report.day)

@@ -1,0 +1,230 @@
+"""Render report notebooks: papermill with parameters, then self-contained HTML with its lineage.
+
+The HTML has no input cells, no CDN script (template `report_templates/xbot`, extending lab), the Vega bundle
+once per page and every chart embedded in its own scope (services/charts.py). Outputs only meant for a live
+JupyterLab (the bundle loader, ipywidgets, cells tagged `lab_only`) are dropped. reports/index.html lists
+every rendered report from the lineage JSON written next to it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import polars as pl
+
+from xbot_core.errors import ConfigError, ReportError
+from xbot_core.services import analytics
+from xbot_core.services.charts import BUNDLE_MARK, vega_bundle
+from xbot_core.settings import PROJECT_DIR, Settings, get_settings
+
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "report_templates"
+INDEX_TEMPLATE = "index.template.html"
+LAB_ONLY_TAG = "lab_only"
+LIBRARIES = (
+    "xbot-workspace",
+    "polars",
+    "duckdb",
+    "pyarrow",
+    "adbc-driver-postgresql",
+    "altair",
+    "vl-convert-python",
+    "papermill",
+    "nbconvert",
+    "numpy",
+    "scipy",
+)
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report to render: a notebook, its parameters and the dated output name."""
+
+    notebook: str
+    kind: str
+    stem: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return NOTEBOOKS_DIR / f"{self.notebook}.ipynb"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered report: where it is, its lineage and how long each phase took (seconds)."""
+
+    html: Path
+    lineage: dict[str, Any]
+    execute_s: float
+    cells_s: float
+    convert_s: float
+
+
+def git_commit(cwd: Path = PROJECT_DIR) -> tuple[str, bool]:
+    """(HEAD commit, whether the working tree has changes); ('unknown', False) outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+    return head.stdout.strip(), bool(dirty.stdout.strip())
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def lineage(spec: ReportSpec, source: analytics.Source) -> dict[str, Any]:
+    """Parameters, commit, data snapshot, library versions and seed of one rendering (no secrets)."""
+    commit, dirty = git_commit()
+    snapshot = analytics.data_snapshot(source).with_columns(pl.col("max_timestamp").cast(pl.String))
+    return {
+        "report": spec.stem,
+        "kind": spec.kind,
+        "notebook": f"notebooks/{spec.notebook}.ipynb",
+        "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "seed": spec.parameters.get("seed"),
+        "source": f"account {source.handle} ({'simulated' if source.simulated else 'real'} data)",
+        "parameters": dict(spec.parameters),
+        "data_snapshot": snapshot.to_dicts(),
+        "library_versions": library_versions(),
+    }
+
+
+def execute(spec: ReportSpec, *, timeout_s: int = 600) -> nbformat.NotebookNode:
+    """Run the notebook top to bottom with papermill; a failing cell becomes a ReportError naming it."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    if not spec.path.is_file():
+        raise ConfigError(f"no notebook {spec.path}")
+    with tempfile.TemporaryDirectory(prefix="xbot-report-") as tmp:
+        out = Path(tmp) / spec.path.name
+        try:
+            return papermill.execute_notebook(
+                str(spec.path),
+                str(out),
+                parameters=dict(spec.parameters),
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(PROJECT_DIR),
+                execution_timeout=timeout_s,
+            )
+        except PapermillExecutionError as exc:
+            raise ReportError(
+                f"{spec.notebook}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}"
+            ) from None
+
+
+def strip_lab_only(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what only works in a live JupyterLab: tagged cells, widget views, the bundle loader."""
+    nb.cells = [c for c in nb.cells if LAB_ONLY_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        cell.outputs = [
+            o
+            for o in cell.get("outputs", [])
+            if not o.get("metadata", {}).get(BUNDLE_MARK) and WIDGET_MIME not in o.get("data", {})
+        ]
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def to_html(nb: nbformat.NotebookNode, lineage_: Mapping[str, Any]) -> str:
+    """Self-contained HTML, inputs hidden, through the `xbot` template."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="xbot",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    resources = {
+        "xbot": {"vega_bundle": vega_bundle(), "lineage": lineage_},
+        "metadata": {"name": lineage_["report"]},
+    }
+    body, _ = exporter.from_notebook_node(strip_lab_only(nb), resources=resources)
+    return body
+
+
+def render(spec: ReportSpec, *, settings: Settings | None = None, out_dir: Path | None = None) -> Rendered:
+    """Execute and convert one report into the reports dir; writes <stem>.html and <stem>.json."""
+    settings = settings or get_settings()
+    out_dir = out_dir or settings.reports_dir
+    handle = spec.parameters.get("account_handle") or settings.account_handle
+    source = analytics.open_source(
+        handle, simulated=bool(spec.parameters.get("simulated", True)), settings=settings
+    )
+    lin = lineage(spec, source)
+    t0 = time.perf_counter()
+    nb = execute(spec)
+    t1 = time.perf_counter()
+    html = to_html(nb, lin)
+    t2 = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{spec.stem}.html"
+    target.write_text(html, encoding="utf-8")
+    (out_dir / f"{spec.stem}.json").write_text(json.dumps(lin, indent=2, default=str), encoding="utf-8")
+    write_index(out_dir)
+    cells = sum(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for c in nb.cells)
+    return Rendered(html=target, lineage=lin, execute_s=t1 - t0, cells_s=cells, convert_s=t2 - t1)
+
+
+def write_index(out_dir: Path) -> Path:
+    """reports/index.html: every rendered report grouped by kind, newest first."""
+    import jinja2
+
+    items = []
+    for sidecar in sorted(out_dir.glob("*.json")):
+        try:
+            lin = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if (out_dir / f"{sidecar.stem}.html").is_file():
+            items.append({**lin, "file": f"{sidecar.stem}.html"})
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in sorted(items, key=lambda i: i["report"], reverse=True):
+        groups.setdefault(item.get("kind", "other"), []).append(item)
+    template_path = PROJECT_DIR / "reports" / INDEX_TEMPLATE
+    env = jinja2.Environment(autoescape=True, loader=jinja2.FileSystemLoader(str(template_path.parent)))
+    html = env.get_template(INDEX_TEMPLATE).render(
+        groups=sorted(groups.items()), generated_at=datetime.now(UTC).isoformat(timespec="seconds")
+    )
+    index = out_dir / "index.html"
+    index.write_text(html, encoding="utf-8")
+    return index
+
+
+def as_dict(r: Rendered) -> dict[str, Any]:
+    return {**asdict(r), "html": str(r.html)}
