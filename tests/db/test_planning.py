@@ -146,18 +146,3 @@ def test_experiments_override_and_assign(db_pool: ConnectionPool, clean_db: str,
         planning.record_assignment(conn, d)
         row = conn.execute("SELECT variant, arm, probability FROM experiment_assignments").fetchall()
     assert row == [("treatment", "question_cta", 0.3)]
-
-
-def test_slot_time_next_occurrence() -> None:
-    rng = np.random.default_rng(0)
-    tz = "Europe/Berlin"
-    berlin = ZoneInfo(tz)
-    inside = datetime(2026, 1, 5, 20, 30, tzinfo=berlin)
-    t = planning.slot_time("late_evening", inside, tz, rng)
-    assert inside <= t < datetime(2026, 1, 5, 22, tzinfo=berlin)
-    after = datetime(2026, 1, 5, 22, 0, tzinfo=berlin)
-    t2 = planning.slot_time("late_evening", after, tz, rng)
-    assert datetime(2026, 1, 6, 20, tzinfo=berlin) <= t2 < datetime(2026, 1, 6, 22, tzinfo=berlin)
-    before = datetime(2026, 1, 5, 6, 0, tzinfo=berlin)
-    t3 = planning.slot_time("morning", before, tz, rng)
-    assert datetime(2026, 1, 5, 8, tzinfo=berlin) <= t3 < datetime(2026, 1, 5, 10, tzinfo=berlin)

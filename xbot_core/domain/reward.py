@@ -26,7 +26,7 @@ from datetime import datetime
 
 import polars as pl
 
-from xbot_core.domain.metrics import FPKI_PER, exposure_weight, exposure_weight_expr
+from xbot_core.domain.metrics import FPKI_PER, exposure_weight_expr
 from xbot_core.errors import ConfigError
 
 WEIGHT_FIELDS: tuple[str, ...] = ("w_fpki", "w_retweet", "w_reply", "w_novelty", "w_dup_penalty")
@@ -114,11 +114,6 @@ def reward(
         + v.w_novelty * float(novelty)  # type: ignore[arg-type]
         + v.w_dup_penalty * float(dup_penalty)  # type: ignore[arg-type]
     )
-
-
-def weighted_reward(v: RewardVersion, **inputs: float | None) -> tuple[float | None, float | None]:
-    """(reward, exposure weight) of one outcome; the weight uses the version's exposure cap."""
-    return reward(v, **inputs), exposure_weight(inputs.get("impressions"), v.exposure_cap)  # type: ignore[arg-type]
 
 
 def reward_expr(

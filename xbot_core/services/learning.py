@@ -2,6 +2,7 @@
 
 Real and simulated outcomes are never mixed: a run reads one kind and rebuilds only that kind's arms. With
 fewer than `min_outcomes` usable outcomes nothing is learned (a status value, recorded as a training run).
+`explore_ratio` = mean over scopes of P(next choice is not the best posterior-mean arm), ε included.
 """
 
 from __future__ import annotations

@@ -8,8 +8,7 @@ account from a start date.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import numpy as np
 import psycopg
@@ -21,6 +20,7 @@ from xbot_core.domain.bandit import ArmState, BanditConfig, Choice, draw, policy
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.experiments import Experiment, ExperimentPlan, active_experiment, assign
 from xbot_core.domain.planning_types import PlannedDecision
+from xbot_core.domain.scheduling import slot_time
 from xbot_core.errors import ConfigError, DatabaseError
 
 
@@ -51,31 +51,6 @@ def account_timezone(conn: psycopg.Connection, account_id: int) -> str:
     if row is None:
         raise DatabaseError(f"account {account_id} does not exist")
     return str(row[0])
-
-
-def slot_time(
-    slot: str, now: datetime, tz: str, rng: np.random.Generator, catalog: ArmCatalog | None = None
-) -> datetime:
-    """A minute drawn uniformly inside the slot's next occurrence at or after `now` (account local time)."""
-    hours = (catalog or ArmCatalog()).slot_hours
-    if slot not in hours:
-        raise ConfigError(f"unknown timing slot {slot!r} (known: {sorted(hours)})")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    start_h, end_h = hours[slot]
-    zone = ZoneInfo(tz)
-    local_now = now.astimezone(zone)
-    for offset in (0, 1):
-        day = local_now.date() + timedelta(days=offset)
-        start = datetime(day.year, day.month, day.day, start_h, tzinfo=zone)
-        end = datetime(day.year, day.month, day.day, end_h, tzinfo=zone)
-        lo = max(start, local_now).replace(second=0, microsecond=0)
-        if lo < local_now:
-            lo += timedelta(minutes=1)
-        minutes = int((end - lo).total_seconds() // 60)
-        if minutes >= 1:
-            return lo + timedelta(minutes=int(rng.integers(minutes)))
-    raise AssertionError("a slot always recurs the next day")  # pragma: no cover
 
 
 def plan_posts(
