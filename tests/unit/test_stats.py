@@ -19,6 +19,7 @@ from xbot_core.domain.stats import (
     WeightedSampleStats,
     compare,
     compare_arrays,
+    sequential_arrays,
     sequential_ci,
 )
 from xbot_core.errors import StatsError
@@ -213,17 +214,36 @@ def test_invalid_input_raises_stats_error():
         SequentialConfig(tuning_n=0)
 
 
-def test_compare_arrays_equals_scalar_compare():
-    pairs = [(GB_A, GB_B), (SampleStats(10, 100, 1002.25), SampleStats(10, 105, 1111.5))]
-    arr = compare_arrays(
-        [p[0].mean for p in pairs],
-        [p[0].variance for p in pairs],
-        [p[0].n for p in pairs],
-        [p[1].mean for p in pairs],
-        [p[1].variance for p in pairs],
-        [p[1].n for p in pairs],
-    )
+def test_array_kernels_equal_scalar_functions():
+    # compare/sequential_ci use a plain-float path; the array kernels must give the same numbers and statuses
+    pairs = [
+        (GB_A, GB_B),
+        (SampleStats(10, 100, 1002.25), SampleStats(10, 105, 1111.5)),
+        (SampleStats(1, 2.0, 4.0), SampleStats(5, 10.0, 30.0)),
+        (SampleStats(5, 0.0, 0.0), SampleStats(5, 10.0, 30.0)),
+        (SampleStats(5, 5.0, 5.0), SampleStats(5, 5.0, 5.0)),
+    ]
+    cols = [
+        [getattr(p[i], f) if f != "variance" else p[i].variance for p in pairs]
+        for i in (0, 1)
+        for f in ("mean", "variance", "n")
+    ]
+    cfg = SequentialConfig(tuning_n=500)
+    arr = compare_arrays(*cols, alpha=0.1)
+    seq = sequential_arrays(*cols, cfg)
     for i, (c, t) in enumerate(pairs):
-        one = compare(c, t)
-        assert arr.lift[i] == one.lift and arr.p_value[i] == one.p_value
-        assert arr.expected_loss[i] == one.expected_loss and arr.status[i] == "ok"
+        one, s = compare(c, t, alpha=0.1), sequential_ci(c, t, cfg)
+        assert arr.status[i] == one.status == seq.status[i] == s.status
+        for field in (
+            "lift",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "chance_to_win",
+            "expected_loss",
+            "risk_control",
+            "dof",
+        ):
+            np.testing.assert_allclose(getattr(arr, field)[i], getattr(one, field), rtol=1e-10)
+        for field in ("ci_low", "ci_high", "p_value", "std_error"):
+            np.testing.assert_allclose(getattr(seq, field)[i], getattr(s, field), rtol=1e-10)

@@ -43,7 +43,7 @@ class OpeConfig:
     propensity_floor: float = 0.01
     n_bootstrap: int = 200
     alpha: float = 0.05
-    bootstrap_chunk: int = 10  # resamples drawn per vectorised step (bounds memory at chunk × n)
+    bootstrap_chunk: int = 20  # resamples drawn per vectorised step (bounds memory at chunk × n)
 
     def __post_init__(self) -> None:
         if not (0 <= self.propensity_floor < 1):
@@ -155,8 +155,9 @@ def _estimate(
         return OpeResult(STATUS_NO_DATA, NO_DATA_MESSAGE, 0, float("nan"))
     w = pi / p
     k = int(a.max()) + 1 if probs is None else probs.shape[1]
-    point = _estimators(r[None, :], a[None, :], w[None, :], probs, None, k)
-    boot = _bootstrap(r, a, w, probs, k, rng, cfg)
+    design = _design(r, a, w, probs, k)
+    point = _estimators(design.sum(axis=0, keepdims=True), n, probs, k)
+    boot = _bootstrap(design, probs, k, rng, cfg)
     names = ("ips", "snips", "dm", "dr")
     estimates = {}
     for j, name in enumerate(names):
@@ -176,59 +177,61 @@ def _estimate(
     )
 
 
-def _estimators(
-    r: np.ndarray,
-    a: np.ndarray,
-    w: np.ndarray,
-    probs: np.ndarray | None,
-    row_index: np.ndarray | None,
-    k: int,
-) -> np.ndarray:
-    """IPS, SNIPS, DM, DR for each row of (resamples × n) matrices, refitting per-arm means per row."""
-    b, n = r.shape
-    flat = (np.arange(b)[:, None] * k + a).ravel()
-    sums = np.bincount(flat, weights=r.ravel(), minlength=b * k).reshape(b, k)
-    counts = np.bincount(flat, minlength=b * k).reshape(b, k)
-    overall = r.mean(axis=1, keepdims=True)
+def _design(r: np.ndarray, a: np.ndarray, w: np.ndarray, probs: np.ndarray | None, k: int) -> np.ndarray:
+    """Per-decision columns whose resample sums give every estimator: [w·r, w, r·1ₐ, 1ₐ, w·1ₐ, π(·|i)]."""
+    onehot = np.zeros((r.size, k))
+    onehot[np.arange(r.size), a] = 1.0
+    columns = [(w * r)[:, None], w[:, None], onehot * r[:, None], onehot, onehot * w[:, None]]
+    if probs is not None and probs.shape[0] > 1:  # a per-decision target policy
+        columns.append(probs)
+    return np.hstack(columns)
+
+
+def _estimators(sums: np.ndarray, n: int, probs: np.ndarray | None, k: int) -> np.ndarray:
+    """IPS, SNIPS, DM, DR per resample from the column sums of `_design` (one row per resample).
+
+    The reward model (per-arm mean reward) is refitted from each resample's own sums.
+    """
+    wr, w = sums[:, 0], sums[:, 1]
+    arm_sums, arm_counts, arm_weights = (
+        sums[:, 2 : 2 + k],
+        sums[:, 2 + k : 2 + 2 * k],
+        sums[:, 2 + 2 * k : 2 + 3 * k],
+    )
+    overall = arm_sums.sum(axis=1, keepdims=True) / n
     with np.errstate(invalid="ignore", divide="ignore"):
-        arm_means = np.where(counts > 0, sums / counts, overall)  # unseen arm: fall back to overall mean
-    q_logged = np.take_along_axis(arm_means, a, axis=1)
+        arm_means = np.where(arm_counts > 0, arm_sums / arm_counts, overall)  # unseen arm: overall mean
+        snips = np.where(w > 0, wr / w, np.nan)
     # DM = mean_i Σ_a π(a|i)·q(a) = Σ_a mean_i(π(a|i))·q(a): only the mean target row is needed
     if probs is None:
-        dm = q_logged.mean(axis=1)  # on-policy: the logged arms are draws from the target policy
+        dm = (arm_means * arm_counts).sum(axis=1) / n  # on-policy: logged arms are draws from the target
     elif probs.shape[0] == 1:
         dm = arm_means @ probs[0]
     else:
-        cols = probs.T if row_index is None else probs.T[:, row_index]
-        dm = (cols.reshape(k, b, n).mean(axis=2).T * arm_means).sum(axis=1)
-    wr = w * r
-    ips = wr.mean(axis=1)
-    w_sum = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        snips = np.where(w_sum > 0, wr.sum(axis=1) / w_sum, np.nan)
-    dr = dm + (w * (r - q_logged)).mean(axis=1)
-    return np.column_stack([ips, snips, dm, dr])
+        dm = (arm_means * sums[:, 2 + 3 * k :] / n).sum(axis=1)
+    # DR correction mean(w·(r − q(a))) = (Σ w·r − Σ_a q(a)·Σ_{i: a_i = a} w_i) / n
+    dr = dm + (wr - (arm_means * arm_weights).sum(axis=1)) / n
+    return np.column_stack([wr / n, snips, dm, dr])
 
 
 def _bootstrap(
-    r: np.ndarray,
-    a: np.ndarray,
-    w: np.ndarray,
+    design: np.ndarray,
     probs: np.ndarray | None,
     k: int,
     rng: np.random.Generator,
     cfg: OpeConfig,
 ) -> np.ndarray | None:
+    """Bootstrap replicates: a resample is a row of draw counts, so its column sums are counts @ design."""
     if cfg.n_bootstrap == 0:
         return None
-    n = r.size
+    n = design.shape[0]
     out = np.empty((cfg.n_bootstrap, 4))
     done = 0
     while done < cfg.n_bootstrap:
         b = min(cfg.bootstrap_chunk, cfg.n_bootstrap - done)
-        idx = rng.integers(0, n, size=(b, n))
-        per_row = probs is not None and probs.shape[0] == n
-        out[done : done + b] = _estimators(r[idx], a[idx], w[idx], probs, idx.ravel() if per_row else None, k)
+        idx = rng.integers(0, n, size=(b, n)) + np.arange(b)[:, None] * n
+        counts = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+        out[done : done + b] = _estimators(counts @ design, n, probs, k)
         done += b
     return out
 

@@ -47,43 +47,53 @@ def srm_pvalue(counts: ArrayLike, weights: ArrayLike) -> float:
 
 
 def srm_test(counts: ArrayLike, weights: ArrayLike, config: SrmConfig | None = None) -> SrmResult:
-    """SRM check with its method and flag. Arms with weight 0 must have count 0 (otherwise p = 0)."""
+    """SRM check with its method and flag. Arms with weight 0 must have count 0 (otherwise p = 0).
+
+    Plain Python over the handful of arms: a report checks hundreds of experiments one at a time.
+    """
     cfg = config or SrmConfig()
     n_obs, w = _validate(counts, weights)
-    total = int(n_obs.sum())
-    expected = tuple(float(x) for x in w / w.sum() * total)
+    total, weight_sum = sum(n_obs), math.fsum(w)
+    expected = tuple(x / weight_sum * total for x in w)
     if total == 0:
         return SrmResult(1.0, 0.0, METHOD_NO_DATA, False, expected)
-    zero_weight = w == 0
-    if (n_obs[zero_weight] > 0).any():
+    if any(c > 0 and x == 0 for c, x in zip(n_obs, w, strict=True)):
         return SrmResult(0.0, math.inf, METHOD_EXACT, True, expected)
-    obs, probs = n_obs[~zero_weight], w[~zero_weight] / w[~zero_weight].sum()
-    exp = probs * total
-    statistic = float(np.sum((obs - exp) ** 2 / exp))
-    if len(obs) < 2:
+    kept = [(c, e) for c, e in zip(n_obs, expected, strict=True) if e > 0]
+    statistic = math.fsum((c - e) ** 2 / e for c, e in kept)
+    if len(kept) < 2:
         return SrmResult(1.0, 0.0, METHOD_CHI2, False, expected)
     method = METHOD_CHI2
-    p_value = float(special.chdtrc(len(obs) - 1, statistic))
-    if exp.min() < cfg.min_expected:
-        if math.comb(total + len(obs) - 1, len(obs) - 1) <= cfg.max_exact_outcomes:
+    p_value = float(special.chdtrc(len(kept) - 1, statistic))
+    if min(e for _, e in kept) < cfg.min_expected:
+        if math.comb(total + len(kept) - 1, len(kept) - 1) <= cfg.max_exact_outcomes:
+            obs = np.array([c for c, _ in kept], dtype=np.int64)
+            probs = np.array([e / total for _, e in kept])
             method, p_value = METHOD_EXACT, _exact_multinomial(obs, probs)
         else:
             method = METHOD_CHI2_FALLBACK
     return SrmResult(p_value, statistic, method, p_value < cfg.flag_below, expected)
 
 
-def _validate(counts: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    c = np.asarray(counts, dtype=float).ravel()
-    w = np.asarray(weights, dtype=float).ravel()
-    if c.size != w.size:
-        raise StatsError(f"counts and weights differ in length: {c.size} vs {w.size}")
-    if c.size == 0:
+def _floats(values: ArrayLike) -> list[float]:
+    items = values if isinstance(values, list | tuple) else np.ravel(values)
+    try:
+        return [float(x) for x in items]
+    except (TypeError, ValueError) as exc:
+        raise StatsError(f"srm inputs must be numbers: {exc}") from exc
+
+
+def _validate(counts: ArrayLike, weights: ArrayLike) -> tuple[list[int], list[float]]:
+    c, w = _floats(counts), _floats(weights)
+    if len(c) != len(w):
+        raise StatsError(f"counts and weights differ in length: {len(c)} vs {len(w)}")
+    if not c:
         raise StatsError("srm needs at least one arm")
-    if not np.isfinite(c).all() or (c < 0).any() or (c != np.round(c)).any():
-        raise StatsError(f"counts must be non-negative whole numbers, got {c.tolist()}")
-    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise StatsError(f"weights must be non-negative with a positive sum, got {w.tolist()}")
-    return c.astype(np.int64), w
+    if any(not math.isfinite(x) or x < 0 or x != round(x) for x in c):
+        raise StatsError(f"counts must be non-negative whole numbers, got {c}")
+    if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
+        raise StatsError(f"weights must be non-negative with a positive sum, got {w}")
+    return [round(x) for x in c], w
 
 
 def _exact_multinomial(obs: np.ndarray, probs: np.ndarray) -> float:
