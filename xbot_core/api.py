@@ -174,6 +174,10 @@ def create_app(settings: Settings) -> FastAPI:
             {"message": message, "detail": jsonable_encoder(errors, exclude={"ctx", "url"})}, status_code=422
         )
 
+    @app.exception_handler(psycopg.errors.UndefinedTable)
+    async def not_migrated(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "database schema not migrated (xbot db migrate)"}, status_code=503)
+
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(PoolTimeout)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
@@ -206,6 +210,16 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             with connection(request) as conn:
                 return status.health(conn, mode=settings.mode)
+        except psycopg.errors.UndefinedTable:
+            bare = status.Health(
+                status="degraded",
+                database_reachable=True,
+                schema_version=0,
+                mode=settings.mode,
+                kill_switch=None,
+                error="schema not migrated (xbot db migrate)",
+            )
+            return JSONResponse(jsonable_encoder(bare), status_code=503)
         except (psycopg.OperationalError, PoolTimeout) as exc:
             down = status.Health(
                 status="degraded",

@@ -372,3 +372,26 @@ def test_bad_parameters_are_422_naming_the_parameter(
     body = r.json()
     assert f"'{name}'" in body["message"]
     assert body["detail"][0]["loc"] == ["query", name]
+
+
+def test_unmigrated_database_is_503_not_500(server_url: str, api_server: Callable[..., Any]) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = "xbot_api_unmigrated"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(server_url) | {"dbname": name}
+    try:
+        with (
+            api_server(database_url=psycopg.conninfo.make_conninfo(**info)) as base,  # type: ignore[arg-type]
+            httpx.Client(base_url=base) as http,
+        ):
+            health, growth = http.get("/health"), http.get("/api/growth")
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    assert health.status_code == 503 and health.json()["schema_version"] == 0
+    assert health.json()["database_reachable"] is True
+    assert growth.status_code == 503 and "not migrated" in growth.json()["detail"]
