@@ -11,6 +11,8 @@ With w_i = π_target(a_i) / π_logging(a_i) and a reward model q(a):
   DM    = mean(Σ_a π_target(a|i)·q(a))  the reward model's prediction for the target policy
   DR    = DM + mean(w·(r − q(a_i)))     unbiased if either the propensities or the model are right
 The default reward model is each arm's mean logged reward, refitted inside every bootstrap resample.
+With that model and a fixed target policy (same probabilities for every decision) DR equals DM exactly,
+because the correction w·(r − q(a)) sums to zero within each arm; they differ for per-decision policies.
 """
 
 from __future__ import annotations
@@ -158,14 +160,14 @@ def _estimate(
     design = _design(r, a, w, probs, k)
     point = _estimators(design.sum(axis=0, keepdims=True), n, probs, k)
     boot = _bootstrap(design, probs, k, rng, cfg)
-    names = ("ips", "snips", "dm", "dr")
-    estimates = {}
-    for j, name in enumerate(names):
+    estimates = []
+    for j in range(4):  # ips, snips, dm, dr
         if boot is None:
             lo = hi = float("nan")
         else:
             lo, hi = np.quantile(boot[:, j], [cfg.alpha / 2, 1 - cfg.alpha / 2])
-        estimates[name] = Estimate(float(point[0, j]), float(lo), float(hi))
+        estimates.append(Estimate(float(point[0, j]), float(lo), float(hi)))
+    ips, snips, dm, dr = estimates
     return OpeResult(
         status=STATUS_OK,
         message="",
@@ -173,7 +175,10 @@ def _estimate(
         logged_mean=float(r.mean()),
         effective_sample_size=float(w.sum() ** 2 / np.square(w).sum()) if w.any() else 0.0,
         max_weight=float(w.max()),
-        **estimates,
+        ips=ips,
+        snips=snips,
+        dm=dm,
+        dr=dr,
     )
 
 
