@@ -7,6 +7,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 pytest_plugins = [
     "tests.plugins.db",
+    "tests.plugins.notebooks",
     "tests.plugins.llm",
     "tests.plugins.sandbox",
     "tests.plugins.api",

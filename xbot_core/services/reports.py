@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -228,3 +228,28 @@ def write_index(out_dir: Path) -> Path:
 
 def as_dict(r: Rendered) -> dict[str, Any]:
     return {**asdict(r), "html": str(r.html)}
+
+
+def daily_spec(day: date, **common: Any) -> ReportSpec:
+    """The daily report for a UTC date."""
+    return ReportSpec(
+        "daily_report", "daily", f"daily_report_{day.isoformat()}", {"report_date": day.isoformat(), **common}
+    )
+
+
+def experiment_spec(start: date, **common: Any) -> ReportSpec:
+    """The 7-day experiment report for the plan starting on `start`."""
+    return ReportSpec(
+        "experiment_report_7d",
+        "experiment",
+        f"experiment_report_7d_{start.isoformat()}",
+        {"start_date": start.isoformat(), **common},
+    )
+
+
+def analysis_specs(day: date, **common: Any) -> list[ReportSpec]:
+    """Reward analysis and bandit diagnostics as of a UTC date."""
+    return [
+        ReportSpec(name, kind, f"{name}_{day.isoformat()}", {"report_date": day.isoformat(), **common})
+        for name, kind in (("reward_analysis", "reward"), ("bandit_diagnostics", "bandit"))
+    ]
