@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.plugins.sandbox",
     "tests.plugins.api",
     "tests.plugins.posting",
+    "tests.plugins.prefect",
 ]

@@ -52,3 +52,11 @@ SELECT status, count(*) AS n, min(scheduled_at) AS oldest_scheduled, min(lease_e
  WHERE account_id = %(account_id)s
  GROUP BY status
  ORDER BY status;
+
+-- name: posting_work
+-- Whether a posting run has anything to do (due queued rows, expired claims) before a browser is opened.
+SELECT count(*) FILTER (WHERE status = 'queued' AND generation_source = 'real'
+                          AND scheduled_at <= %(now)s::timestamptz + make_interval(secs => %(grace_s)s)) AS due,
+       count(*) FILTER (WHERE status = 'posting' AND lease_expires_at < %(now)s) AS expired
+  FROM content_metadata
+ WHERE account_id = %(account_id)s AND status IN ('queued', 'posting');

@@ -84,6 +84,17 @@ def _release(pool: ConnectionPool, decision_id: UUID, error: str) -> Literal["re
     return status
 
 
+def pending_work(
+    pool: ConnectionPool, account_id: int, *, now: datetime, grace_s: int = 60
+) -> tuple[int, int]:
+    """(due queued decisions, expired claims): lets a run skip opening the browser when both are 0."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            query("posting_work"), {"account_id": account_id, "now": now, "grace_s": grace_s}
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 def skip_due_in_shadow(pool: ConnectionPool, account_id: int, *, now: datetime, grace_s: int = 60) -> int:
     """Shadow mode: close every due queued decision as skipped (never published); returns how many."""
     with pool.connection() as conn, conn.transaction():
