@@ -99,3 +99,11 @@ def test_missing_rollback_file_is_refused(tmp_path: Path) -> None:
 def test_migrate_to_stops_at_version(empty_db: str) -> None:
     assert migrations.migrate(empty_db, to=0) == []
     assert migrations.migrate(empty_db, to=1) == [1]
+
+
+def test_current_version_on_empty_and_migrated(empty_db: str) -> None:
+    with psycopg.connect(empty_db) as conn:
+        assert migrations.current_version(conn) == 0
+    migrations.migrate(empty_db)
+    with psycopg.connect(empty_db) as conn:
+        assert migrations.current_version(conn) == len(migrations.discover())

@@ -168,8 +168,8 @@ def status(url: str, *, directory: Path = MIGRATIONS_DIR) -> list[MigrationState
 
 def current_version(conn: psycopg.Connection) -> int:
     """The highest applied migration (0 when none); used by the API's health check."""
-    row = conn.execute(
-        "SELECT coalesce(max(version), 0) FROM schema_migrations"
-        " WHERE to_regclass('schema_migrations') IS NOT NULL"
-    ).fetchone()
+    exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
     return int(row[0]) if row else 0
