@@ -46,7 +46,9 @@ def test_missing_is_none_not_zero(text: str | None) -> None:
     assert parse_x_count(text) is None
 
 
-@pytest.mark.parametrize("text", ["abc", "1.2.3K", "12,3K", "1.5", "12 34", "1.2345K", "K", "1,23", "NaN", "∞"])
+@pytest.mark.parametrize(
+    "text", ["abc", "1.2.3K", "12,3K", "1.5", "12 34", "1.2345K", "K", "1,23", "NaN", "∞"]
+)
 def test_unparseable_raises_with_raw_text(text: str) -> None:
     with pytest.raises(ParseError) as info:
         parse_x_count(text)
@@ -77,8 +79,18 @@ def test_label_with_broken_number_raises() -> None:
 
 @pytest.mark.parametrize(
     ("n", "shown"),
-    [(987, "987"), (1234, "1,234"), (12345, "12.3K"), (12399, "12.3K"), (12000, "12K"), (123456, "123K"),
-     (1_250_000, "1.2M"), (999_999, "999K"), (10_000, "10K"), (100_050_000, "100M")],
+    [
+        (987, "987"),
+        (1234, "1,234"),
+        (12345, "12.3K"),
+        (12399, "12.3K"),
+        (12000, "12K"),
+        (123456, "123K"),
+        (1_250_000, "1.2M"),
+        (999_999, "999K"),
+        (10_000, "10K"),
+        (100_050_000, "100M"),
+    ],
 )
 def test_formatter_mimics_x(n: int, shown: str) -> None:
     assert format_x_count(n) == shown
