@@ -4,9 +4,12 @@ chart in an offline Chromium with no console error; the weight sliders re-rank t
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from tests.plugins.notebooks import SIM_END, OfflinePage
@@ -16,15 +19,22 @@ COMMON = {"simulated": True, "seed": 7}
 
 
 @pytest.fixture(scope="session")
-def rendered(report_env: Path) -> dict[str, Any]:
-    """Render every report once (kind → Rendered)."""
-    from datetime import date
-
+def rendered(report_env: Path, sim_history: dict[str, Any]) -> dict[str, Any]:
+    """Render every report notebook once (kind → Rendered)."""
     from xbot_core.services import reports
 
     plan_start = date(2026, 1, 1)  # the last seven days of the simulated history
-    specs = [reports.daily_spec(SIM_END, **COMMON)]
-    return {s.kind: reports.render(s) for s in specs} | {"_start": plan_start}
+    reward, bandit = reports.analysis_specs(SIM_END, **COMMON)
+    bandit = replace(
+        bandit, parameters={**bandit.parameters, "ground_truth_path": str(sim_history["ground_truth"])}
+    )
+    specs = [
+        reports.daily_spec(SIM_END, **COMMON),
+        reports.experiment_spec(plan_start, **COMMON),
+        reward,
+        bandit,
+    ]
+    return {s.kind: reports.render(s) for s in specs}
 
 
 def test_daily_report_renders_with_lineage(rendered: dict[str, Any], report_env: Path) -> None:
@@ -47,11 +57,67 @@ def test_daily_report_renders_with_lineage(rendered: dict[str, Any], report_env:
 
 @pytest.mark.browser
 def test_reports_draw_offline(rendered: dict[str, Any], offline_page: OfflinePage) -> None:
+    assert set(rendered) == {"daily", "experiment", "reward", "bandit"}
     for kind, r in rendered.items():
-        if kind.startswith("_"):
-            continue
+        offline_page.errors.clear()
         offline_page.open(r.html)
         n = offline_page.wait_for_charts()
         assert n >= 2, f"{kind}: only {n} charts"
         assert offline_page.errors == [], f"{kind}: console errors {offline_page.errors}"
         assert offline_page.blocked == [], f"{kind}: tried the network {offline_page.blocked}"
+
+
+# y-axis labels of every sub-chart of one chart, top to bottom as drawn: Vega keeps the label elements in
+# data order and moves them, so the order on screen is read from their positions
+_LABELS_JS = """(i) => [...document.querySelectorAll('.xbot-chart')[i].querySelectorAll('svg .role-axis')]
+    .filter((axis) => axis.getAttribute('aria-label')?.startsWith('Y-axis'))
+    .map((axis) => [...axis.querySelectorAll('.role-axis-label text')]
+        .map((t) => [t.getBoundingClientRect().y, t.textContent])
+        .sort((a, b) => a[0] - b[0])
+        .map((p) => p[1]))"""
+
+
+def _axis_labels(page: Any, chart_index: int) -> list[list[str]]:
+    return page.evaluate(_LABELS_JS, chart_index)
+
+
+@pytest.mark.browser
+def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: OfflinePage, db_url: str) -> None:
+    """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does."""
+    from xbot_core.services import analytics, report_reward
+    from xbot_core.settings import get_settings
+
+    offline_page.open(rendered["reward"].html)
+    offline_page.wait_for_charts()
+    page = offline_page.page
+    index = page.evaluate(
+        "[...document.querySelectorAll('.xbot-chart')].findIndex((c) => c.querySelector('input[type=range]'))"
+    )
+    assert index >= 0, "no chart with sliders"
+    before = _axis_labels(page, index)
+
+    source = analytics.open_source(get_settings().account_handle, simulated=True)
+    version = analytics.active_reward_version(source)
+    posts = report_reward.load_posts(source, analytics.Window.days_ending(SIM_END, 7), version)
+    arms = analytics.duck("arms", posts=posts)
+    scopes = arms["scope"].unique(maintain_order=True).to_list()
+
+    def order(weights: dict[str, float]) -> list[list[str]]:
+        ranked = report_reward.rank_arms(arms, weights)
+        return [ranked.filter(pl.col("scope") == s)["arm"].to_list() for s in scopes]
+
+    assert before == order(version.weights())  # the page starts at the active weights
+    # the single-term weightings; pick one that ranks the arms differently from the active weights
+    zero = dict.fromkeys(version.weights(), 0.0)
+    candidates = [{**zero, name: 1.0} for name in ("w_reply", "w_retweet", "w_novelty", "w_fpki")]
+    target = next(w for w in candidates if order(w) != before)
+    for name, value in target.items():
+        page.fill(f"input[type=range][name='{name}']", str(value))
+    page.wait_for_function(
+        f"([i, want]) => JSON.stringify(want) === JSON.stringify(({_LABELS_JS})(i))",
+        arg=[index, order(target)],
+        timeout=10_000,
+    )
+    after = _axis_labels(page, index)
+    assert after == order(target) and after != before
+    assert offline_page.errors == [] and offline_page.blocked == []

@@ -182,7 +182,7 @@ def weights_chart(arms: pl.DataFrame, weights: dict[str, float]) -> alt.VConcatC
             .encode(
                 y=alt.Y(
                     "arm:N",
-                    sort=alt.EncodingSortField(field="reward", op="sum", order="descending"),
+                    sort="-x",
                     title=None,
                 ),
                 x=alt.X("reward:Q", title="exposure-weighted reward under the chosen weights"),
@@ -230,3 +230,137 @@ def scatter(frame: pl.DataFrame, x: str, y: str, title: str) -> alt.Chart:
         .encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"), tooltip=[x, y])
         .properties(width=300, height=300)
     )
+
+
+def weights_widget(arms: pl.DataFrame, weights: dict[str, float]) -> Any:
+    """JupyterLab only: ipywidgets sliders that re-rank the arms live (the kernel recomputes the ranking)."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from xbot_core.services.report_reward import rank_arms
+
+    sliders = {
+        n: widgets.FloatSlider(
+            value=weights[n], min=lo, max=hi, step=0.01, description=n, continuous_update=False
+        )
+        for n, (lo, hi) in WEIGHT_RANGES.items()
+    }
+    out = widgets.Output()
+
+    def redraw(_: object = None) -> None:
+        ranked = rank_arms(arms, {n: s.value for n, s in sliders.items()})
+        out.clear_output(wait=True)
+        with out:
+            display(ranked)
+
+    for s in sliders.values():
+        s.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox(
+        [widgets.HBox(list(sliders.values())[:3]), widgets.HBox(list(sliders.values())[3:]), out]
+    )
+
+
+def per_arm_lines(frame: pl.DataFrame, value: str, title: str) -> alt.FacetChart:
+    """A daily value per arm, one panel per scope."""
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y(f"{value}:Q", title=value.replace("_", " ")),
+            color=alt.Color("arm:N", title=None),
+            tooltip=["scope", "arm", alt.Tooltip("day:T"), alt.Tooltip(f"{value}:Q", format=".3f")],
+        )
+        .properties(width=260, height=150)
+        .facet(column=alt.Column("scope:N", title=None), title=title)
+        .resolve_scale(color="independent")
+    )
+
+
+def posterior_bands(posteriors: pl.DataFrame) -> alt.FacetChart:
+    """Posterior mean per arm over time with its 90 % interval as a band, one panel per scope."""
+    base = alt.Chart().encode(x=alt.X("day:T", title=None), color=alt.Color("arm:N", title=None))
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("low:Q", title="posterior mean"), y2="high:Q")
+    line = base.mark_line().encode(y="mean:Q", tooltip=["arm", alt.Tooltip("mean:Q", format=".3f")])
+    return (
+        alt.layer(band, line, data=posteriors)
+        .properties(width=260, height=170)
+        .facet(column=alt.Column("scope:N", title=None), title="Posterior mean and 90 % interval")
+        .resolve_scale(color="independent")
+    )
+
+
+def explore_line(explore: pl.DataFrame) -> alt.Chart:
+    """The explore ratio of each training run."""
+    return (
+        alt.Chart(explore, title="Explore ratio per training run")
+        .mark_line(point=True)
+        .encode(x=alt.X("ran_at:T", title=None), y=alt.Y("explore_ratio:Q", title="explore ratio"))
+        .properties(width=520, height=150)
+    )
+
+
+def term_bars(terms: pl.DataFrame) -> alt.FacetChart:
+    """Stacked contributions of each reward term per arm (they add up to the arm's reward)."""
+    return (
+        alt.Chart(terms.with_columns(pl.col("term").replace(TERM_LABELS)))
+        .mark_bar()
+        .encode(
+            y=alt.Y("arm:N", title=None),
+            x=alt.X("sum(contribution):Q", title="weight × exposure-weighted term mean"),
+            color=alt.Color("term:N", title=None),
+            tooltip=["arm", "term", alt.Tooltip("contribution:Q", format=".4f")],
+        )
+        .properties(width=420, height=alt.Step(16))
+        .facet(row=alt.Row("scope:N", title=None), title="Reward terms per arm")
+        .resolve_scale(y="independent")
+    )
+
+
+def ope_intervals(ope: pl.DataFrame) -> alt.FacetChart:
+    """SNIPS estimate and 95 % bootstrap interval of each alternative policy, one panel per scope."""
+    data = ope.filter(pl.col("status") == "ok")
+    base = alt.Chart().encode(y=alt.Y("policy:N", title=None, sort=None))
+    rule = base.mark_rule().encode(
+        x=alt.X("snips_low:Q", title="estimated mean reward (SNIPS)"), x2="snips_high:Q"
+    )
+    point = base.mark_point(filled=True, size=50).encode(
+        x="snips:Q", tooltip=["policy", alt.Tooltip("snips:Q", format=".4f"), "n"]
+    )
+    return (
+        alt.layer(rule, point, data=data)
+        .properties(width=380, height=alt.Step(18))
+        .facet(row=alt.Row("scope:N", title=None), title="Off-policy value of alternative policies")
+        .resolve_scale(y="independent")
+    )
+
+
+def lift_intervals(results: pl.DataFrame) -> alt.LayerChart:
+    """Each experiment's reward lift with its Welch CI (thin) and anytime-valid CI (thick)."""
+    data = results.filter(pl.col("status") == "ok")
+    base = alt.Chart(data, title="Relative lift of the exposure-weighted reward").encode(
+        y=alt.Y("experiment:N", title=None)
+    )
+    av = base.mark_rule(size=6, opacity=0.35).encode(
+        x=alt.X("av_low:Q", title="lift", axis=alt.Axis(format="%")), x2="av_high:Q"
+    )
+    welch = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
+    point = base.mark_point(filled=True, size=60).encode(
+        x="lift:Q", tooltip=["experiment", alt.Tooltip("lift:Q", format=".1%"), "decision"]
+    )
+    zero = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (av + welch + point + zero).properties(width=460, height=alt.Step(28))
+
+
+def cumulative_lift(cumulative: pl.DataFrame) -> alt.LayerChart:
+    """Day-by-day cumulative lift with its anytime-valid band, per experiment."""
+    data = cumulative.filter(pl.col("status") == "ok")
+    base = alt.Chart(data).encode(x=alt.X("day:T", title=None), color=alt.Color("experiment:N", title=None))
+    band = base.mark_area(opacity=0.15).encode(
+        y=alt.Y("av_low:Q", title="cumulative lift", axis=alt.Axis(format="%")), y2="av_high:Q"
+    )
+    line = base.mark_line(point=True).encode(
+        y="lift:Q", tooltip=["experiment", alt.Tooltip("lift:Q", format=".1%")]
+    )
+    return (band + line).properties(width=460, height=200, title="Cumulative lift (anytime-valid 95 % band)")

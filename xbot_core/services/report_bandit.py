@@ -1,0 +1,258 @@
+"""Bandit diagnostics: posteriors over time, pulls and propensities, explore ratio, pass-1 → pass-2
+calibration, cumulative regret against a ground truth (simulated data only), OPE of alternative policies.
+
+Posteriors over time are replayed from the window's outcomes with the learning rule of domain/bandit.py
+(Beta(1, 1) prior; successes += w·clip(r), failures += w·(1 − clip(r)); latest pass per post).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import polars as pl
+from scipy import stats as sps
+
+from xbot_core.domain import bandit, ope
+from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.errors import ConfigError
+from xbot_core.services import analytics
+from xbot_core.services.analytics import Source, Window
+from xbot_core.services.report_daily import load_posts
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """A value per arm per scope, its unit and where it came from; regret = best value − chosen value."""
+
+    values: dict[str, dict[str, float]]
+    unit: str
+    origin: str
+
+
+def ground_truth(path: str, *, simulated: bool, sandbox_url: str | None) -> GroundTruth | None:
+    """The ground truth from a history generator's JSON file or the sandbox's GET /admin/ground_truth.
+
+    Never for real data (there is none). Generator files give each arm's expected reward (additive model);
+    the sandbox gives multipliers, valued as follow × engagement (the sandbox's own best-arm criterion).
+    """
+    if not simulated:
+        return None
+    if path:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        origin = f"file {path}"
+    elif sandbox_url:
+        try:
+            raw = httpx.get(f"{sandbox_url}/admin/ground_truth", timeout=5.0).raise_for_status().json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        origin = f"{sandbox_url}/admin/ground_truth"
+    else:
+        return None
+    effects = raw.get("arm_effects")
+    if not isinstance(effects, dict):
+        raise ConfigError(f"ground truth from {origin} has no arm_effects")
+    values: dict[str, dict[str, float]] = {}
+    unit = "expected reward (reward version 1)"
+    for scope, arms in effects.items():
+        values[scope] = {}
+        for arm, v in arms.items():
+            if isinstance(v, dict):  # sandbox multipliers
+                values[scope][arm] = float(v.get("follow", 1.0)) * float(v.get("engagement", 1.0))
+                unit = "sandbox follow × engagement multiplier"
+            else:
+                values[scope][arm] = float(v)
+    return GroundTruth(values=values, unit=unit, origin=origin)
+
+
+@dataclass(frozen=True)
+class BanditReport:
+    day: date
+    source: Source
+    posteriors: pl.DataFrame
+    current: pl.DataFrame
+    pulls: pl.DataFrame
+    explore: pl.DataFrame
+    calibration: pl.DataFrame
+    calibration_summary: pl.DataFrame
+    regret: pl.DataFrame | None
+    truth: GroundTruth | None
+    ope: pl.DataFrame
+    ope_note: str
+
+
+def _long(posts: pl.DataFrame) -> pl.DataFrame:
+    """One row per (post, scope) with the arm, its logged propensity and the clipped contributions."""
+    return pl.concat(
+        [
+            posts.select(
+                "decision_id",
+                "posted_at",
+                "reward",
+                "exposure_weight",
+                "experiment_id",
+                pl.lit(s).alias("scope"),
+                pl.col(s).alias("arm"),
+                pl.col(f"p_{s}").alias("p"),
+            )
+            for s in SCOPES
+        ]
+    )
+
+
+def posteriors_over_time(long: pl.DataFrame) -> pl.DataFrame:
+    """Daily replay of each arm's Beta posterior: mean and 90 % interval."""
+    scored = long.filter(pl.col("reward").is_not_null()).with_columns(
+        day=pl.col("posted_at").dt.truncate("1d"),
+        s=pl.col("exposure_weight") * pl.col("reward").clip(0.0, 1.0),
+        f=pl.col("exposure_weight") * (1.0 - pl.col("reward").clip(0.0, 1.0)),
+    )
+    daily = scored.group_by("scope", "arm", "day").agg(pl.col("s").sum(), pl.col("f").sum()).sort("day")
+    cum = daily.with_columns(
+        alpha=1.0 + pl.col("s").cum_sum().over("scope", "arm", order_by="day"),
+        beta=1.0 + pl.col("f").cum_sum().over("scope", "arm", order_by="day"),
+    )
+    a, b = cum["alpha"].to_numpy(), cum["beta"].to_numpy()
+    return cum.with_columns(
+        mean=pl.Series(a / (a + b)),
+        low=pl.Series(sps.beta.ppf(0.05, a, b)),
+        high=pl.Series(sps.beta.ppf(0.95, a, b)),
+    ).select("scope", "arm", "day", "alpha", "beta", "mean", "low", "high")
+
+
+def calibration(posts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pass-1 vs pass-2 reward of posts that have both, and a summary (n, correlation, slope, mean ratio)."""
+    both = posts.filter(
+        pl.col("reward_pass1").is_not_null()
+        & pl.col("reward_composite").is_not_null()
+        & (pl.col("collected_pass") == 2)
+    ).select("decision_id", pl.col("reward_pass1").alias("pass1"), pl.col("reward_composite").alias("pass2"))
+    if both.height < 3:
+        return both, pl.DataFrame({"posts": [both.height], "note": ["fewer than 3 posts with both passes"]})
+    x, y = both["pass1"].to_numpy(), both["pass2"].to_numpy()
+    fit = sps.linregress(x, y)
+    summary = pl.DataFrame(
+        {
+            "posts": [both.height],
+            "correlation": [float(fit.rvalue)],
+            "slope": [float(fit.slope)],
+            "intercept": [float(fit.intercept)],
+            "mean pass1": [float(x.mean())],
+            "mean pass2": [float(y.mean())],
+        }
+    )
+    return both, summary
+
+
+def regret(long: pl.DataFrame, truth: GroundTruth) -> pl.DataFrame:
+    """Cumulative per-scope regret of the logged decisions: Σ (best value − chosen arm's value)."""
+    rows = []
+    for scope, values in truth.values.items():
+        best = max(values.values())
+        rows.append(
+            pl.DataFrame({"arm": list(values), "regret": [best - v for v in values.values()], "scope": scope})
+        )
+    table = pl.concat(rows)
+    return (
+        long.join(table, on=["scope", "arm"], how="inner")
+        .sort("posted_at")
+        .with_columns(cumulative_regret=pl.col("regret").cum_sum().over("scope", order_by="posted_at"))
+        .select("scope", "posted_at", "arm", "regret", "cumulative_regret")
+    )
+
+
+def ope_alternatives(
+    long: pl.DataFrame, current: pl.DataFrame, rng: np.random.Generator, catalog: ArmCatalog
+) -> pl.DataFrame:
+    """Per scope, the estimated mean reward of alternative policies on the bandit's own logged decisions."""
+    rows: list[dict[str, Any]] = []
+    for scope in SCOPES:
+        arms = catalog.arms(scope)
+        logged = long.filter(
+            (pl.col("scope") == scope) & pl.col("reward").is_not_null() & pl.col("experiment_id").is_null()
+        )
+        state = current.filter(pl.col("scope") == scope)
+        targets: dict[str, np.ndarray] = {"uniform": np.full(len(arms), 1.0 / len(arms))}
+        if state.height == len(arms):
+            st = {r["arm"]: r for r in state.iter_rows(named=True)}
+            alpha = np.array([st[a]["alpha"] for a in arms])
+            beta = np.array([st[a]["beta"] for a in arms])
+            targets["Thompson on current posterior"] = bandit.thompson_probabilities(alpha, beta, 10_000, rng)
+            greedy = np.zeros(len(arms))
+            greedy[int(np.argmax(alpha / (alpha + beta)))] = 1.0
+            targets[f"greedy ({arms[int(np.argmax(alpha / (alpha + beta)))]})"] = greedy
+        for arm_i, arm in enumerate(arms):
+            always = np.zeros(len(arms))
+            always[arm_i] = 1.0
+            targets[f"always {arm}"] = always
+        actions = logged["arm"].replace_strict({a: i for i, a in enumerate(arms)}, return_dtype=pl.Int64)
+        for name, probs in targets.items():
+            res = ope.evaluate_policy(
+                logged["reward"].to_numpy(), actions.to_numpy(), logged["p"].to_numpy(), probs, rng
+            )
+            row: dict[str, Any] = {
+                "scope": scope,
+                "policy": name,
+                "n": res.n,
+                "status": res.status,
+                "message": res.message,
+            }
+            for est in ("snips", "dr"):
+                e = getattr(res, est)
+                row[est] = e.value if e else None
+                row[f"{est}_low"] = e.ci_low if e else None
+                row[f"{est}_high"] = e.ci_high if e else None
+            row["ess"] = res.effective_sample_size
+            rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def build(
+    source: Source,
+    day: date,
+    *,
+    days: int,
+    seed: int,
+    ground_truth_path: str = "",
+    sandbox_url: str | None = None,
+) -> BanditReport:
+    version = analytics.active_reward_version(source)
+    window = Window.days_ending(day, days)
+    posts = load_posts(source, window, version)
+    long = _long(posts)
+    current = analytics.load(source, "bandit_arms")
+    truth = ground_truth(ground_truth_path, simulated=source.simulated, sandbox_url=sandbox_url)
+    pulls = (
+        long.with_columns(day=pl.col("posted_at").dt.truncate("1d"))
+        .group_by("scope", "arm", "day")
+        .agg(pulls=pl.len(), mean_propensity=pl.col("p").mean())
+        .sort("scope", "arm", "day")
+    )
+    cal, cal_summary = calibration(posts)
+    rng = np.random.default_rng(seed)
+    return BanditReport(
+        day=day,
+        source=source,
+        posteriors=posteriors_over_time(long),
+        current=current,
+        pulls=pulls,
+        explore=analytics.load(source, "training_runs", until=window.until).filter(
+            pl.col("ran_at") >= window.since
+        ),
+        calibration=cal,
+        calibration_summary=cal_summary,
+        regret=regret(long, truth) if truth else None,
+        truth=truth,
+        ope=ope_alternatives(long, current, rng, ArmCatalog()),
+        ope_note=(
+            "Off-policy estimates (SNIPS and DR, 95 % bootstrap CIs) of each alternative policy's mean "
+            f"reward under reward version {version.version}, on the bandit's own decisions of the window "
+            "(posts in experiments excluded: their propensities belong to the experiment), per scope "
+            "with that scope's logged propensity."
+        ),
+    )
