@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -253,3 +253,37 @@ def analysis_specs(day: date, **common: Any) -> list[ReportSpec]:
         ReportSpec(name, kind, f"{name}_{day.isoformat()}", {"report_date": day.isoformat(), **common})
         for name, kind in (("reward_analysis", "reward"), ("bandit_diagnostics", "bandit"))
     ]
+
+
+def default_simulated(settings: Settings) -> bool:
+    """Simulated data when X is the local sandbox (the embedded default and the demo), real otherwise."""
+    from urllib.parse import urlparse
+
+    return urlparse(settings.x_base_url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def render_kind(
+    kind: str,
+    *,
+    day: date | None = None,
+    start: date | None = None,
+    simulated: bool | None = None,
+    seed: int = 7,
+    settings: Settings | None = None,
+) -> list[Rendered]:
+    """`xbot report daily|experiment|all` and the scheduled flow: render the reports of one kind."""
+    settings = settings or get_settings()
+    today = datetime.now(UTC).date()
+    day = day or today
+    start = start or day - timedelta(days=6)
+    common = {"simulated": default_simulated(settings) if simulated is None else simulated, "seed": seed}
+    if settings.account_handle:
+        common["account_handle"] = settings.account_handle
+    specs = {
+        "daily": [daily_spec(day, **common)],
+        "experiment": [experiment_spec(start, **common)],
+        "all": [daily_spec(day, **common), experiment_spec(start, **common), *analysis_specs(day, **common)],
+    }
+    if kind not in specs:
+        raise ConfigError(f"unknown report kind {kind!r}; expected one of {sorted(specs)}")
+    return [render(s, settings=settings) for s in specs[kind]]

@@ -1,0 +1,118 @@
+"""`xbot report daily|experiment|all|simulate`: render the notebooks to self-contained HTML in reports/."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from xbot_core.errors import ConfigError
+from xbot_core.settings import get_settings
+
+app = typer.Typer(
+    help="Render report notebooks to offline HTML (reports/index.html lists them).", no_args_is_help=True
+)
+
+DataOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--data", help="simulated or real; default simulated when X is the local sandbox, else real."
+    ),
+]
+SeedOpt = Annotated[
+    int, typer.Option(help="Seed of every random draw in the reports (bootstrap, Monte Carlo).")
+]
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _simulated(data: str | None) -> bool | None:
+    if data is None:
+        return None
+    if data not in ("simulated", "real"):
+        raise ConfigError(f"--data must be 'simulated' or 'real', got {data!r}")
+    return data == "simulated"
+
+
+def _run(kind: str, day: date | None, start: date | None, data: str | None, seed: int) -> None:
+    from xbot_core.services import reports
+
+    for r in reports.render_kind(kind, day=day, start=start, simulated=_simulated(data), seed=seed):
+        typer.echo(f"{r.html}  (notebook {r.cells_s:.1f} s, HTML {r.convert_s:.1f} s)")
+    typer.echo(f"index: {get_settings().reports_dir / 'index.html'}")
+
+
+@app.command()
+def daily(
+    date_: Annotated[
+        str | None, typer.Option("--date", help="Report date YYYY-MM-DD (UTC); default today.")
+    ] = None,
+    data: DataOpt = None,
+    seed: SeedOpt = 7,
+) -> None:
+    """The daily report."""
+    _run("daily", _day(date_, "--date"), None, data, seed)
+
+
+@app.command()
+def experiment(
+    start: Annotated[
+        str | None, typer.Option(help="First day of the 7-day plan; default 6 days ago.")
+    ] = None,
+    data: DataOpt = None,
+    seed: SeedOpt = 7,
+) -> None:
+    """The 7-day experiment report."""
+    _run("experiment", None, _day(start, "--start"), data, seed)
+
+
+@app.command("all")
+def all_(
+    date_: Annotated[
+        str | None, typer.Option("--date", help="Report date YYYY-MM-DD (UTC); default today.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day of the 7-day plan; default date − 6 days.")
+    ] = None,
+    data: DataOpt = None,
+    seed: SeedOpt = 7,
+) -> None:
+    """Daily, experiment, reward analysis and bandit diagnostics."""
+    _run("all", _day(date_, "--date"), _day(start, "--start"), data, seed)
+
+
+@app.command()
+def simulate(
+    handle: Annotated[str, typer.Option(help="Account to write the simulated history into.")] = "xbot_sim",
+    end: Annotated[str | None, typer.Option(help="Last simulated day YYYY-MM-DD; default today.")] = None,
+    days: Annotated[int, typer.Option(min=1)] = 14,
+    posts_per_day: Annotated[int, typer.Option(min=1)] = 24,
+    seed: Annotated[int, typer.Option()] = 7,
+    replace: Annotated[bool, typer.Option(help="Replace this account's earlier simulated history.")] = False,
+) -> None:
+    """Write a seeded simulated history (marked simulated) and its ground truth JSON for the notebooks."""
+    import psycopg
+
+    from xbot_core.adapters.db.connection import database_url
+    from xbot_core.services import history
+
+    settings = get_settings()
+    end_day = _day(end, "--end") or date.today()
+    cfg = history.HistoryConfig(
+        seed=seed, handle=handle, end_day=end_day, days=days, posts_per_day=posts_per_day
+    )
+    with psycopg.connect(database_url(settings)) as conn:
+        result = history.generate(conn, cfg, replace=replace)
+    truth = result.write_ground_truth(settings.data_dir / "simulated" / f"{handle}_ground_truth.json")
+    typer.echo(
+        f"@{handle}: {result.posts} posts, {result.outcomes} outcomes, {result.snapshots} snapshots; "
+        f"ground truth {truth}"
+    )
