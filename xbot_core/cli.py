@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
 
-from xbot_core.commands import api, budget, db, generate, learn, reward, sandbox, x
+from xbot_core.commands import api, budget, db, demo, generate, learn, reward, sandbox, x
 from xbot_core.errors import XbotError
 
 app = typer.Typer(
@@ -23,10 +24,17 @@ app.command("generate")(generate.generate)
 app.command("budget")(budget.budget)
 app.command("learn")(learn.learn)
 app.command("api")(api.serve)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:
     """Entry point: configuration and domain errors become one clear line and exit code 2."""
+    # Prefect must not phone home, and its temporary server needs more than 20 s on a loaded 2-core machine
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if sys.argv[1:2] == ["demo"]:  # the progress bar and the summary are the demo's output
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         app()

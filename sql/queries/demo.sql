@@ -1,0 +1,70 @@
+-- Named queries of the demo driver (xbot_core/services/demo.py): where the simulated plan stands.
+
+-- name: demo_plan_start
+SELECT min(starts_at) FROM experiments WHERE account_id = %(account_id)s;
+
+-- name: demo_next_queued
+SELECT min(scheduled_at) FROM content_metadata
+ WHERE account_id = %(account_id)s AND status = 'queued' AND generation_source = 'real';
+
+-- name: demo_next_pass_due
+SELECT min(due) FROM (
+    SELECT p.posted_at + interval '1 hour' AS due FROM posted_decisions p
+     WHERE p.account_id = %(account_id)s
+       AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = p.decision_id AND o.collected_pass = 1)
+    UNION ALL
+    SELECT p.posted_at + interval '24 hours' FROM posted_decisions p
+     WHERE p.account_id = %(account_id)s
+       AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = p.decision_id AND o.collected_pass = 2)
+) AS d;
+
+-- name: demo_decisions_between
+SELECT count(*) FROM content_metadata
+ WHERE account_id = %(account_id)s AND scheduled_at >= %(start)s AND scheduled_at < %(end)s;
+
+-- name: demo_last_posted_at
+SELECT max(posted_at) FROM posted_decisions WHERE account_id = %(account_id)s;
+
+-- name: demo_summary
+SELECT (SELECT count(*) FROM content_metadata WHERE account_id = %(account_id)s) AS decisions,
+       (SELECT count(*) FROM content_metadata WHERE account_id = %(account_id)s AND status = 'queued') AS queued,
+       (SELECT count(*) FROM content_metadata WHERE account_id = %(account_id)s AND status = 'skipped') AS skipped,
+       (SELECT count(*) FROM content_metadata WHERE account_id = %(account_id)s AND status = 'failed') AS failed,
+       (SELECT count(*) FROM posted_decisions WHERE account_id = %(account_id)s) AS posted,
+       (SELECT count(*) FROM outcomes WHERE account_id = %(account_id)s AND collected_pass = 1) AS pass1,
+       (SELECT count(*) FROM outcomes WHERE account_id = %(account_id)s AND collected_pass = 2) AS pass2,
+       (SELECT count(*) FROM training_runs WHERE account_id = %(account_id)s AND status = 'trained') AS trainings,
+       (SELECT max(followers) - min(followers) FROM follower_snapshots
+         WHERE account_id = %(account_id)s) AS follower_growth;
+
+-- name: demo_reset_outcomes
+DELETE FROM outcomes WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_posted
+DELETE FROM posted_decisions WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_assignments
+DELETE FROM experiment_assignments a USING experiments e
+ WHERE a.experiment_id = e.experiment_id AND e.account_id = %(account_id)s;
+
+-- name: demo_reset_decisions
+DELETE FROM content_metadata WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_experiments
+DELETE FROM experiments WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_learning
+DELETE FROM bandit_arms WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_training
+DELETE FROM training_runs WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_snapshots
+DELETE FROM follower_snapshots WHERE account_id = %(account_id)s;
+
+-- name: demo_reset_llm_usage
+-- LLM usage is per workspace; the demo's rows are those of its virtual days.
+DELETE FROM llm_usage WHERE budget_day >= %(start)s AND budget_day < %(end)s;
+
+-- name: demo_reset_llm_days
+DELETE FROM llm_budget_days WHERE budget_day >= %(start)s AND budget_day < %(end)s;

@@ -1,0 +1,66 @@
+"""Run the sandbox server as a child process (the demo's X site, LLM endpoint and virtual clock)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from xbot_core.errors import XbotError
+
+
+def sandbox_health(url: str, timeout_s: float = 1.0) -> dict | None:
+    """The sandbox's /admin/health answer, or None when nothing (or something else) answers there."""
+    try:
+        resp = httpx.get(f"{url}/admin/health", timeout=timeout_s)
+        body = resp.json() if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return body if isinstance(body, dict) and body.get("sandbox") is True else None
+
+
+class SandboxProcess:
+    """`xbot sandbox` in a child process; reuses one already answering on the same port."""
+
+    def __init__(self, *, host: str, port: int, seed: int, state_dir: Path, log_file: Path) -> None:
+        self.url = f"http://{host}:{port}"
+        self._args = [sys.executable, "-m", "xbot_core.cli", "sandbox", "--host", host, "--port", str(port),
+                      "--seed", str(seed), "--state-dir", str(state_dir)]
+        self._log_file = log_file
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.reused = False
+
+    def start(self, timeout_s: float = 30.0) -> SandboxProcess:
+        if sandbox_health(self.url):
+            self.reused = True
+            return self
+        self._log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = self._log_file.open("ab")
+        self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise XbotError(f"the sandbox exited with code {self._proc.returncode}; see {self._log_file}")
+            if sandbox_health(self.url):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise XbotError(f"the sandbox did not answer at {self.url} within {timeout_s:.0f} s; see {self._log_file}")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._proc = None
+
+    def __enter__(self) -> SandboxProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
