@@ -6,6 +6,14 @@ import logging
 import os
 import sys
 
+# set before anything imports prefect: it must not phone home, and its temporary server needs more than
+# its default 20 s to start on a loaded 2-core machine
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+if sys.argv[1:2] == ["demo"]:  # the progress bar and the summary are the demo's output
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
 import typer
 
 from xbot_core.commands import api, budget, db, demo, generate, learn, reward, sandbox, x
@@ -29,12 +37,6 @@ app.command("demo")(demo.demo)
 
 def main() -> None:
     """Entry point: configuration and domain errors become one clear line and exit code 2."""
-    # Prefect must not phone home, and its temporary server needs more than 20 s on a loaded 2-core machine
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    if sys.argv[1:2] == ["demo"]:  # the progress bar and the summary are the demo's output
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         app()
