@@ -1,0 +1,57 @@
+"""Chart builders and the offline renderer: specs carry what the browser needs, HTML is safe to inline."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import polars as pl
+
+from xbot_core.services import charts
+
+ARMS = pl.DataFrame(
+    {
+        "scope": ["content_type", "content_type", "timing_slot"],
+        "arm": ["tip", "story", "morning"],
+        "weight": [1.0, 2.0, 1.5],
+        "sum_fpki_n": [0.5, 1.0, 0.2],
+        "sum_retweet_n": [0.1, 0.2, 0.3],
+        "sum_reply_n": [0.0, 0.1, 0.2],
+        "sum_novelty": [0.5, 1.0, 0.7],
+        "sum_dup_penalty": [0.0, 0.1, 0.0],
+    }
+)
+WEIGHTS = {"w_fpki": 0.5, "w_retweet": 0.3, "w_reply": 0.15, "w_novelty": 0.05, "w_dup_penalty": -0.1}
+
+
+def test_weights_chart_binds_one_slider_per_weight_shared_by_every_scope() -> None:
+    spec = charts.weights_chart(ARMS, WEIGHTS).to_dict()
+    params = {p["name"]: p for p in spec["params"]}
+    assert set(params) == set(WEIGHTS)
+    assert all(p["bind"]["input"] == "range" and p["value"] == WEIGHTS[n] for n, p in params.items())
+    assert params["w_dup_penalty"]["bind"]["min"] == -1 and params["w_dup_penalty"]["bind"]["max"] == 0
+    assert [c["title"] for c in spec["vconcat"]] == ["content_type", "timing_slot"]
+    for sub in spec["vconcat"]:
+        calc, agg, ratio = sub["transform"]
+        assert all(
+            f"w_{k}" in calc["calculate"] for k in ("fpki", "retweet", "reply", "novelty", "dup_penalty")
+        )
+        assert agg["groupby"] == ["arm"] and ratio["calculate"] == "datum.total / datum.exposure"
+        assert sub["encoding"]["y"]["sort"] == "-x"
+
+
+def test_embed_html_scopes_each_chart_and_escapes_script_end() -> None:
+    chart = alt.Chart(pl.DataFrame({"a": ["</script><b>x"]})).mark_point().encode(x="a:N")
+    html = charts.embed_html(chart.to_dict())
+    assert html.count("</script>") == 1  # only the snippet's own closing tag
+    assert html.count('class="xbot-chart"') == 1 and "(function () {" in html
+    payload = html.split("const spec = ", 1)[1].split(";\n", 1)[0]
+    assert json.loads(payload.replace("<\\/", "</"))["datasets"]
+
+
+def test_offline_renderer_emits_no_cdn_reference() -> None:
+    charts.enable_offline(show_bundle=False)
+    bundle = alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_bar().encode(x="x:Q")._repr_mimebundle_()
+    html = bundle["text/html"] if isinstance(bundle, dict) else bundle[0]["text/html"]
+    assert "cdn" not in html and "https://" not in html.split("const spec", 1)[0]
+    assert "vegaEmbed(el, spec" in html
