@@ -16,7 +16,21 @@ if sys.argv[1:2] == ["demo"]:  # the progress bar and the summary are the demo's
 
 import typer
 
-from xbot_core.commands import api, budget, db, demo, generate, learn, reward, sandbox, x
+from xbot_core.commands import (
+    api,
+    budget,
+    db,
+    demo,
+    generate,
+    lab,
+    learn,
+    ops,
+    report,
+    reward,
+    sandbox,
+    serve,
+    x,
+)
 from xbot_core.errors import XbotError
 
 app = typer.Typer(
@@ -33,6 +47,13 @@ app.command("budget")(budget.budget)
 app.command("learn")(learn.learn)
 app.command("api")(api.serve)
 app.command("demo")(demo.demo)
+app.command("stop")(ops.stop)
+app.command("resume")(ops.resume)
+app.command("post")(ops.post)
+app.command("collect")(ops.collect)
+app.command("serve")(serve.serve)
+app.add_typer(report.app, name="report")
+app.command("lab")(lab.lab)
 
 
 def main() -> None:
