@@ -16,6 +16,7 @@ from flows.collect_metrics import collect_metrics
 from flows.learn import learn
 from flows.plan_and_generate import generate_posts, plan_and_generate
 from flows.post_due import post_due, publish_next, reconcile_claims
+from flows.render_reports import render_reports
 from tests.plugins.posting import SANDBOX_HANDLE, PostingEnv
 from tests.plugins.sandbox import LoopThread, SandboxAdmin
 from xbot_core.services import ops
@@ -95,6 +96,12 @@ def test_the_loop_plan_post_collect_learn(
     trained = learn(seed=3)
     assert trained["status"] == "trained" and trained["simulated"] is True
     assert trained["outcomes_used"] == len(posted)
+
+    day = datetime.fromisoformat(sandbox_admin.now()).date()
+    rendered = render_reports(report_date=day, days=3)
+    assert rendered["report_date"] == day.isoformat() and "daily_report" in rendered["rendered"]
+    html = Path(rendered["rendered"]["daily_report"])
+    assert html.is_file() and html.parent == get_settings().reports_dir and html.stat().st_size > 10_000
 
 
 def test_kill_switch_and_shadow_mode_in_the_flow(
