@@ -58,7 +58,12 @@ app.command("lab")(lab.lab)
 
 def main() -> None:
     """Entry point: configuration and domain errors become one clear line and exit code 2."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    quiet = sys.argv[1:2] == ["demo"]
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the useful ones
     try:
         app()
     except XbotError as exc:
