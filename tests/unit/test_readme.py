@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 
 from xbot_core.cli import app
@@ -14,8 +14,8 @@ from xbot_core.settings import PROJECT_DIR, Settings
 README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
 
 
-def command_paths(cmd: click.Command, prefix: str = "xbot") -> list[str]:
-    if isinstance(cmd, click.Group):
+def command_paths(cmd: Any, prefix: str = "xbot") -> list[str]:
+    if hasattr(cmd, "commands"):  # a group (typer vendors its own click)
         out = []
         for name, sub in cmd.commands.items():
             out += command_paths(sub, f"{prefix} {name}")
