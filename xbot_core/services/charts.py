@@ -338,7 +338,7 @@ def ope_intervals(ope: pl.DataFrame) -> alt.FacetChart:
 
 def lift_intervals(results: pl.DataFrame) -> alt.LayerChart:
     """Each experiment's reward lift with its Welch CI (thin) and anytime-valid CI (thick)."""
-    data = results.filter(pl.col("status") == "ok")
+    data = results.filter(pl.col("status") == "ok") if "status" in results.columns else results
     base = alt.Chart(data, title="Relative lift of the exposure-weighted reward").encode(
         y=alt.Y("experiment:N", title=None)
     )
@@ -347,7 +347,7 @@ def lift_intervals(results: pl.DataFrame) -> alt.LayerChart:
     )
     welch = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
     point = base.mark_point(filled=True, size=60).encode(
-        x="lift:Q", tooltip=["experiment", alt.Tooltip("lift:Q", format=".1%"), "decision"]
+        x="lift:Q", tooltip=["experiment:N", alt.Tooltip("lift:Q", format=".1%"), "decision:N"]
     )
     zero = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return (av + welch + point + zero).properties(width=460, height=alt.Step(28))
@@ -355,12 +355,12 @@ def lift_intervals(results: pl.DataFrame) -> alt.LayerChart:
 
 def cumulative_lift(cumulative: pl.DataFrame) -> alt.LayerChart:
     """Day-by-day cumulative lift with its anytime-valid band, per experiment."""
-    data = cumulative.filter(pl.col("status") == "ok")
+    data = cumulative.filter(pl.col("status") == "ok") if "status" in cumulative.columns else cumulative
     base = alt.Chart(data).encode(x=alt.X("day:T", title=None), color=alt.Color("experiment:N", title=None))
     band = base.mark_area(opacity=0.15).encode(
         y=alt.Y("av_low:Q", title="cumulative lift", axis=alt.Axis(format="%")), y2="av_high:Q"
     )
     line = base.mark_line(point=True).encode(
-        y="lift:Q", tooltip=["experiment", alt.Tooltip("lift:Q", format=".1%")]
+        y="lift:Q", tooltip=["experiment:N", alt.Tooltip("lift:Q", format=".1%")]
     )
     return (band + line).properties(width=460, height=200, title="Cumulative lift (anytime-valid 95 % band)")
