@@ -1,6 +1,7 @@
 """Metrics-collection throughput: 200 posts, sandbox page latency 300 ms, sequential vs 4 concurrent pages.
 
-Prints posts/s for each, their ratio (target >= 3x) and the peak RSS of Python + the browser process tree
+Prints posts/s for each, their ratio (target >= 3x) and the peak memory (sampled each second, since sampling
+itself costs CPU) of Python + the browser process tree
 while collecting with 4 pages. The sandbox runs in a separate process (not counted).
 Run: .venv/bin/python bench/collect_throughput.py [--posts 200] [--latency-ms 300]
 """
@@ -51,7 +52,7 @@ async def sample_peak(stop: asyncio.Event, peak: list[int], exclude: int) -> Non
     while not stop.is_set():
         rss, pss = await asyncio.to_thread(tree_memory, exclude)
         peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
 
 
 def start_sandbox_process() -> tuple[subprocess.Popen[bytes], str]:

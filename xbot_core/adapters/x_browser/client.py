@@ -22,6 +22,9 @@ from xbot_core.errors import BrowserError, ParseError, PublishError, RateLimited
 from xbot_core.settings import Settings
 
 X_CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
+# A page is closed and replaced after this many reads: long-lived pages accumulate per-navigation state,
+# which slowed the collection of 200 posts and grew memory (bench/collect_throughput.py).
+PAGE_RECYCLE_READS = 20
 
 
 def parse_create_tweet(body: dict[str, Any]) -> tuple[str, str | None, datetime | None]:
@@ -68,6 +71,7 @@ class PlaywrightXClient:
         self._context: BrowserContext | None = None
         self._pages: asyncio.Queue[Page] = asyncio.Queue()
         self._page_count = 0
+        self._page_reads: dict[int, int] = {}
 
     @classmethod
     def from_settings(
@@ -130,6 +134,15 @@ class PlaywrightXClient:
             return await self._require_context().new_page()
         return await self._pages.get()
 
+    async def _give_back(self, page: Page) -> None:
+        reads = self._page_reads.get(id(page), 0) + 1
+        if reads >= PAGE_RECYCLE_READS:
+            self._page_reads.pop(id(page), None)
+            await page.close()
+            page, reads = await self._require_context().new_page(), 0  # a waiter in _borrow gets this one
+        self._page_reads[id(page)] = reads
+        self._pages.put_nowait(page)
+
     def _post_url(self, tweet_id: str) -> str:
         return f"{self.base_url}/{self.handle}/status/{tweet_id}"
 
@@ -155,7 +168,7 @@ class PlaywrightXClient:
         try:
             return await self._read_on(page, post)
         finally:
-            self._pages.put_nowait(page)
+            await self._give_back(page)
 
     async def _read_on(self, page: Page, post: PostRef) -> Metrics | Unavailable:
         url = self._post_url(post.tweet_id)
@@ -213,7 +226,7 @@ class PlaywrightXClient:
                 self._raise_for(outcome)
             count = await profile.follower_count()
         finally:
-            self._pages.put_nowait(page)
+            await self._give_back(page)
         if count is None:
             raise BrowserError(f"the profile of @{self.handle} shows no follower count")
         return count
@@ -225,7 +238,7 @@ class PlaywrightXClient:
             self._raise_for(await profile.open())
             return await profile.timeline(limit)
         finally:
-            self._pages.put_nowait(page)
+            await self._give_back(page)
 
     @staticmethod
     def _raise_for(outcome: Unavailable | None) -> None:
