@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,7 +19,7 @@ from xbot_core.errors import ConfigError, SessionExpiredError
 SESSION_COOKIES = ("auth_token", "ct0")
 
 
-def write_session_file(path: Path, storage_state: dict[str, Any]) -> None:
+def write_session_file(path: Path, storage_state: Mapping[str, Any]) -> None:
     """Write the storage state with mode 0600 (the folder 0700), replacing any previous file atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(path.name + ".tmp")
