@@ -90,7 +90,7 @@ def main() -> None:
     del pdf
 
     table_sql = (
-        "SELECT o.decision_id::VARCHAR AS decision_id, o.collected_pass, p.posted_at, o.collected_at, "
+        "SELECT o.decision_id, o.collected_pass, p.posted_at, o.collected_at, "
         "o.status, o.impressions, o.likes, o.retweets, o.replies, o.quotes, o.bookmarks, o.profile_visits, "
         "o.link_clicks, "
         "o.follows, o.follows_source, o.follows_confidence, o.er, o.fpki, o.retweet_rate, o.reply_rate, "

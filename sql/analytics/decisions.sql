@@ -1,5 +1,5 @@
 -- Published decisions of the account in [since, until): arms, logged propensities, features, a text excerpt.
-SELECT c.decision_id::text AS decision_id,
+SELECT c.decision_id,
        p.posted_at,
        p.tweet_id,
        c.scheduled_at,

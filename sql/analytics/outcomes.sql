@@ -1,5 +1,5 @@
 -- Outcomes (both passes) of the account's posts published in [since, until), real or simulated only.
-SELECT o.decision_id::text AS decision_id,
+SELECT o.decision_id,
        o.collected_pass,
        p.posted_at,
        o.collected_at,

@@ -64,3 +64,13 @@ def test_shifts_are_centred_and_bounded() -> None:
     for metric, size in history.SHIFT.items():
         for arms in shifts[metric].values():
             assert abs(sum(arms.values())) < 1e-12 and max(abs(v) for v in arms.values()) <= size + 1e-15
+
+
+def test_two_accounts_get_histories_in_one_database(clean_db: str) -> None:
+    small = history.HistoryConfig(seed=1, handle="hist_a", end_day=date(2026, 1, 7), days=2, posts_per_day=3)
+    with psycopg.connect(clean_db) as conn:
+        a = history.generate(conn, small)
+        b = history.generate(conn, history.HistoryConfig(**{**small.__dict__, "handle": "hist_b"}))
+        assert a.account_id != b.account_id
+        (n,) = conn.execute("SELECT count(DISTINCT tweet_id) FROM posted_decisions").fetchone()  # type: ignore[misc]
+        assert n == 12

@@ -217,7 +217,7 @@ def _write_decisions(
             pl.col("posted_at").alias("updated_at"),
         ).iter_rows(),
     )
-    # tweet ids of simulated posts: a numeric range no real X id reaches soon, flagged by content_metadata
+    # tweet ids of simulated posts: 25 digits, beyond any real X id; the rows are flagged simulated
     copy_rows(
         conn,
         "posted_decisions",
@@ -225,7 +225,10 @@ def _write_decisions(
         frame.select(
             "decision_id",
             "account_id",
-            (pl.int_range(pl.len()) + 9 * 10**18).cast(pl.String).alias("tweet_id"),
+            # "9" + account (12 digits) + row (12 digits): 25 digits, unique across accounts
+            pl.format(
+                "9{}{}", pl.lit(f"{account_id:012d}"), pl.int_range(pl.len()).cast(pl.String).str.zfill(12)
+            ).alias("tweet_id"),
             pl.lit(None, pl.String).alias("post_url"),
             "posted_at",
             pl.col("posted_at").alias("recorded_at"),

@@ -131,7 +131,7 @@ def calibration(posts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.col("reward_pass1").is_not_null()
         & pl.col("reward_composite").is_not_null()
         & (pl.col("collected_pass") == 2)
-    ).select("decision_id", pl.col("reward_pass1").alias("pass1"), pl.col("reward_composite").alias("pass2"))
+    ).select(pl.col("reward_pass1").alias("pass1"), pl.col("reward_composite").alias("pass2"))
     if both.height < 3:
         return both, pl.DataFrame({"posts": [both.height], "note": ["fewer than 3 posts with both passes"]})
     x, y = both["pass1"].to_numpy(), both["pass2"].to_numpy()
