@@ -120,6 +120,9 @@ def arm_effects(
     }
 
 
+_ID_NAMESPACE = uuid.UUID("6f1d2a52-3c0e-4f5e-9b7a-0c1d2e3f4a5b")  # fixed: ids reproduce across runs
+
+
 def _thompson(alpha: np.ndarray, beta: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
     samples = rng.beta(alpha[:, None], beta[:, None], size=(alpha.size, draws))
     wins = np.bincount(samples.argmax(axis=0), minlength=alpha.size)
@@ -168,7 +171,8 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
         variant = np.full(n, None, dtype=object)
         exp_share = np.full(n, np.nan)
         exp_scope: str | None = None
-        ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(n)]
+        # deterministic per (handle, seed, day, row): two simulated accounts never share a decision id
+        ids = [uuid.uuid5(_ID_NAMESPACE, f"{cfg.handle}/{cfg.seed}/{d}/{i}") for i in range(n)]
         u_assign = np.array([int(i.hex[:8], 16) / 2**32 for i in ids])
         propensity = np.ones(n)
         for s in SCOPES:
