@@ -1,11 +1,14 @@
 -- Named queries of the demo driver (xbot_core/services/demo.py): where the simulated plan stands.
 
 -- name: demo_plan_start
-SELECT min(starts_at) FROM experiments WHERE account_id = %(account_id)s;
+-- Day 1 of the plan: the day of the demo account's first decision (days 1-2 run no experiment).
+SELECT min(scheduled_at) FROM content_metadata WHERE account_id = %(account_id)s;
 
 -- name: demo_next_queued
-SELECT min(scheduled_at) FROM content_metadata
- WHERE account_id = %(account_id)s AND status = 'queued' AND generation_source = 'real';
+-- When the posting step next has work: a queued post comes due, or a claim's lease runs out (reconcile).
+SELECT min(CASE status WHEN 'queued' THEN scheduled_at ELSE lease_expires_at END) FROM content_metadata
+ WHERE account_id = %(account_id)s AND generation_source = 'real'
+   AND (status = 'queued' OR (status = 'posting' AND lease_expires_at IS NOT NULL));
 
 -- name: demo_next_pass_due
 SELECT min(due) FROM (

@@ -12,7 +12,9 @@ from xbot_core.settings import get_settings
 def demo(
     days: Annotated[int, typer.Option(min=1, max=60, help="Simulated days of the plan.")] = 7,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox audience and the bandit.")] = 7,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Forget the demo's data and start day 1 again.")] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Forget the demo's data and start day 1 again.")
+    ] = False,
     posts_per_day: Annotated[int, typer.Option(min=1, max=24, help="Decisions planned per day.")] = 8,
     reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the HTML reports.")] = True,
 ) -> None:
@@ -24,14 +26,21 @@ def demo(
 
     from xbot_core.services.demo import DemoConfig, run_demo
 
-    config = DemoConfig(days=days, seed=seed, fresh=fresh, posts_per_day=posts_per_day, render_reports=reports)
+    config = DemoConfig(
+        days=days, seed=seed, fresh=fresh, posts_per_day=posts_per_day, render_reports=reports
+    )
     with Progress(
-        TextColumn("simulated days"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), transient=False,
+        TextColumn("simulated days"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=False,
     ) as progress:
         task = progress.add_task("starting", total=days)
         result = run_demo(
-            get_settings(), config,
+            get_settings(),
+            config,
             on_day=lambda done, total, note: progress.update(task, completed=done, description=note),
         )
     s = result.summary

@@ -27,8 +27,20 @@ class SandboxProcess:
 
     def __init__(self, *, host: str, port: int, seed: int, state_dir: Path, log_file: Path) -> None:
         self.url = f"http://{host}:{port}"
-        self._args = [sys.executable, "-m", "xbot_core.cli", "sandbox", "--host", host, "--port", str(port),
-                      "--seed", str(seed), "--state-dir", str(state_dir)]
+        self._args = [
+            sys.executable,
+            "-m",
+            "xbot_core.cli",
+            "sandbox",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            "--state-dir",
+            str(state_dir),
+        ]
         self._log_file = log_file
         self._proc: subprocess.Popen[bytes] | None = None
         self.reused = False
@@ -48,7 +60,9 @@ class SandboxProcess:
                 return self
             time.sleep(0.2)
         self.stop()
-        raise XbotError(f"the sandbox did not answer at {self.url} within {timeout_s:.0f} s; see {self._log_file}")
+        raise XbotError(
+            f"the sandbox did not answer at {self.url} within {timeout_s:.0f} s; see {self._log_file}"
+        )
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -30,8 +30,14 @@ from xbot_core.sandbox.process import SandboxProcess
 from xbot_core.settings import Settings
 
 RESET_QUERIES = (
-    "demo_reset_outcomes", "demo_reset_posted", "demo_reset_assignments", "demo_reset_decisions",
-    "demo_reset_experiments", "demo_reset_learning", "demo_reset_training", "demo_reset_snapshots",
+    "demo_reset_outcomes",
+    "demo_reset_posted",
+    "demo_reset_assignments",
+    "demo_reset_decisions",
+    "demo_reset_experiments",
+    "demo_reset_learning",
+    "demo_reset_training",
+    "demo_reset_snapshots",
 )
 PHASES = ("setup", "llm", "browser", "learning", "reports")
 
@@ -167,8 +173,11 @@ async def _run(base: Settings, config: DemoConfig, on_day: Callable[[int, int, s
         url = database_url(base)
         migrations.migrate(url)
         sandbox = SandboxProcess(
-            host=base.sandbox_host, port=base.sandbox_port, seed=config.seed,
-            state_dir=base.data_dir / "sandbox", log_file=base.data_dir / "logs" / "sandbox.log",
+            host=base.sandbox_host,
+            port=base.sandbox_port,
+            seed=config.seed,
+            state_dir=base.data_dir / "sandbox",
+            log_file=base.data_dir / "logs" / "sandbox.log",
         ).start()
     try:
         settings = demo_settings(base, sandbox.url)
@@ -197,7 +206,11 @@ async def _run_with(
     with times.phase("setup"):
         with pool.connection() as conn:
             account_id = ensure_account(
-                conn, settings.account_handle, settings.x_base_url, str(settings.session_file), settings.timezone
+                conn,
+                settings.account_handle,
+                settings.x_base_url,
+                str(settings.session_file),
+                settings.timezone,
             )
         if config.fresh:
             _reset(pool, account_id, sandbox_url, config.days)
@@ -215,30 +228,35 @@ async def _run_with(
             on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d %H:%M}")
             while now < end:
                 day = now.date()
-                plan_at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=config.plan_hour_utc)
+                plan_at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
+                    hours=config.plan_hour_utc
+                )
                 next_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
                 if now <= plan_at:
                     now = plan_at
                     _set_clock(sandbox_url, now)
-                if not _scalar(pool, "demo_decisions_between", account_id=account_id,
-                               start=datetime.combine(day, datetime.min.time(), UTC), end=next_day):
+                if not _scalar(
+                    pool,
+                    "demo_decisions_between",
+                    account_id=account_id,
+                    start=datetime.combine(day, datetime.min.time(), UTC),
+                    end=next_day,
+                ):
                     with times.phase("learning"):
                         await asyncio.to_thread(learn, seed=config.seed + day_index, now=now)
                     with times.phase("llm"):
                         await asyncio.to_thread(
-                            plan_and_generate, count=config.posts_per_day, seed=config.seed * 1000 + day_index,
-                            experiment_start=start_day, now=now,
+                            plan_and_generate,
+                            count=config.posts_per_day,
+                            seed=config.seed * 1000 + day_index,
+                            experiment_start=start_day,
+                            now=now,
                         )
-                now = await _events_until(next_day, pool, account_id, sandbox_url, times, settings,
-                                          post_due, collect_metrics)
+                now = await _events_until(
+                    next_day, pool, account_id, sandbox_url, times, settings, post_due, collect_metrics
+                )
                 day_index = (now.date() - start_day).days
                 on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d}")
-            # the last day's posts get their T+24h pass: collection only, no new posts
-            last_posted = _scalar(pool, "demo_last_posted_at", account_id=account_id)
-            if last_posted is not None:
-                drain_until = max(now, last_posted + timedelta(hours=24, minutes=1))
-                now = await _events_until(drain_until, pool, account_id, sandbox_url, times, settings,
-                                          None, collect_metrics)
             with times.phase("learning"):
                 await asyncio.to_thread(learn, seed=config.seed + config.days, now=now)
 
