@@ -62,7 +62,7 @@ def vega_bundle() -> str:
     path = get_settings().data_dir / "cache" / f"vega-bundle-{version}.js"
     if path.is_file():
         return path.read_text(encoding="utf-8")
-    bundle = vl_convert.javascript_bundle()
+    bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub marks optional args required
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(bundle, encoding="utf-8")

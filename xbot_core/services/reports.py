@@ -276,7 +276,10 @@ def render_kind(
     today = datetime.now(UTC).date()
     day = day or today
     start = start or day - timedelta(days=6)
-    common = {"simulated": default_simulated(settings) if simulated is None else simulated, "seed": seed}
+    common: dict[str, Any] = {
+        "simulated": default_simulated(settings) if simulated is None else simulated,
+        "seed": seed,
+    }
     if settings.account_handle:
         common["account_handle"] = settings.account_handle
     specs = {
