@@ -11,43 +11,27 @@ from flows.common import IDEMPOTENT
 from xbot_core.services import reports
 from xbot_core.services.runtime import Runtime, open_runtime
 
-# notebook -> (kind, stem pattern); a notebook not present yet is skipped with a note, not an error
-REPORTS: dict[str, tuple[str, str]] = {
-    "daily_report": ("daily", "daily_{date}"),
-    "experiment_report": ("experiment", "experiment_{date}"),
-}
 
-
-@task(name="render-report", **IDEMPOTENT)
-def render_report(rt: Runtime, notebook: str, report_date: date, days: int, seed: int) -> str:
-    kind, stem = REPORTS[notebook]
-    spec = reports.ReportSpec(
-        notebook=notebook,
-        kind=kind,
-        stem=stem.format(date=report_date.isoformat()),
-        parameters={
-            "report_date": report_date.isoformat(),
-            "account_handle": rt.settings.account_handle,
-            "simulated": rt.simulated,
-            "days": days,
-            "seed": seed,
-        },
+@task(name="render-reports", **IDEMPOTENT)
+def render_kind(rt: Runtime, kind: str, day: date, start: date, seed: int) -> list[str]:
+    rendered = reports.render_kind(
+        kind, day=day, start=start, simulated=rt.simulated, seed=seed, settings=rt.settings
     )
-    return str(reports.render(spec, settings=rt.settings).html)
+    return [str(r.html) for r in rendered]
 
 
 @flow(name="render_reports")
 def render_reports(
-    report_date: date | None = None, days: int = 7, seed: int = 7, now: datetime | None = None
+    report_date: date | None = None,
+    kind: str = "daily",
+    experiment_start: date | None = None,
+    seed: int = 7,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Render every report notebook for `report_date` (default: the last complete day by the clock)."""
+    """Render the `kind` reports (daily | experiment | all) for `report_date` (default: yesterday by the
+    clock); the experiment report covers the 7 days from `experiment_start` (default: 6 days before)."""
     with open_runtime() as rt:
         day = report_date or (rt.now(now).date() - timedelta(days=1))
-        rendered: dict[str, str] = {}
-        missing: list[str] = []
-        for notebook in REPORTS:
-            if not (reports.NOTEBOOKS_DIR / f"{notebook}.ipynb").is_file():
-                missing.append(notebook)
-                continue
-            rendered[notebook] = render_report(rt, notebook, day, days, seed)
-        return {"report_date": day.isoformat(), "rendered": rendered, "missing": missing}
+        start = experiment_start or day - timedelta(days=6)
+        paths = render_kind(rt, kind, day, start, seed)
+        return {"report_date": day.isoformat(), "kind": kind, "rendered": paths}

@@ -98,9 +98,10 @@ def test_the_loop_plan_post_collect_learn(
     assert trained["outcomes_used"] == len(posted)
 
     day = datetime.fromisoformat(sandbox_admin.now()).date()
-    rendered = render_reports(report_date=day, days=3)
-    assert rendered["report_date"] == day.isoformat() and "daily_report" in rendered["rendered"]
-    html = Path(rendered["rendered"]["daily_report"])
+    rendered = render_reports(report_date=day)
+    assert rendered["report_date"] == day.isoformat() and len(rendered["rendered"]) == 1
+    html = Path(rendered["rendered"][0])
+    assert html.name == f"daily_report_{day.isoformat()}.html"
     assert html.is_file() and html.parent == get_settings().reports_dir and html.stat().st_size > 10_000
 
 

@@ -315,10 +315,16 @@ async def _events_until(
 
 
 def _render_all(rt: Any, start_day: date, config: DemoConfig) -> list[str]:
+    """Every day's daily report, then on the last day all reports (the 7-day experiment report included)."""
     from flows.render_reports import render_reports
 
+    last = start_day + timedelta(days=config.days - 1)
     out: list[str] = []
-    for i in range(config.days):
-        res = render_reports(report_date=start_day + timedelta(days=i), days=config.days, seed=config.seed)
-        out += list(res.get("rendered", {}).values())
+    for i in range(config.days - 1):
+        out += render_reports(report_date=start_day + timedelta(days=i), kind="daily", seed=config.seed)[
+            "rendered"
+        ]
+    out += render_reports(report_date=last, kind="all", experiment_start=start_day, seed=config.seed)[
+        "rendered"
+    ]
     return out
