@@ -66,9 +66,12 @@ class Settings(BaseSettings):
     account_handle: str = Field(default="xbot_demo", min_length=1, description="The X account handle.")
     x_base_url: str = Field(default="http://127.0.0.1:8765", description="X site: x.com or the sandbox.")
     x_session_file: Path | None = Field(
-        default=None, description="Playwright storage-state file; default <data_dir>/session/storage_state.json."
+        default=None,
+        description="Playwright storage-state file; default <data_dir>/session/storage_state.json.",
     )
-    chromium_path: Path | None = Field(default=None, description="Chromium executable; else /usr/bin/chromium.")
+    chromium_path: Path | None = Field(
+        default=None, description="Chromium executable; else /usr/bin/chromium."
+    )
     browser_headless: bool = Field(default=True, description="Run Chromium headless.")
     collect_concurrency: int = Field(default=4, ge=1, le=32, description="Browser pages used in parallel.")
 
@@ -98,7 +101,9 @@ class Settings(BaseSettings):
         description="shadow plans and generates, never posts. Legacy POSTING_DISABLED=true or "
         "LIVE_POSTS=false force shadow; LIVE_POSTS=true means live.",
     )
-    real_metrics_enabled: bool = Field(default=True, description="Collect metrics from X (else skip collection).")
+    real_metrics_enabled: bool = Field(
+        default=True, description="Collect metrics from X (else skip collection)."
+    )
     clock: Literal["system", "sandbox"] = Field(
         default="system", description="system time, or the sandbox's virtual clock (demo)."
     )

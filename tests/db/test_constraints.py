@@ -16,9 +16,18 @@ NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 
 def decision(conn: psycopg.Connection, account_id: int, **over: object) -> uuid.UUID:
     row = {
-        "decision_id": uuid.uuid4(), "account_id": account_id, "content": "hello", "content_hash": "a" * 64,
-        "status": "queued", "generation_source": "real", "scheduled_at": NOW, "content_type": "tip",
-        "hook_pattern": "how_to", "timing_slot": "morning", "policy": "thompson", "skip_reason": None,
+        "decision_id": uuid.uuid4(),
+        "account_id": account_id,
+        "content": "hello",
+        "content_hash": "a" * 64,
+        "status": "queued",
+        "generation_source": "real",
+        "scheduled_at": NOW,
+        "content_type": "tip",
+        "hook_pattern": "how_to",
+        "timing_slot": "morning",
+        "policy": "thompson",
+        "skip_reason": None,
     }
     row.update(over)
     cols = ", ".join(row)
@@ -50,11 +59,14 @@ def test_bad_pass_and_negative_metrics_rejected(db_url: str, account_id: int) ->
     with psycopg.connect(db_url) as conn:
         d = decision(conn, account_id, status="posted")
         conn.execute(
-            "INSERT INTO posted_decisions (decision_id, account_id, tweet_id, posted_at) VALUES (%s, %s, %s, %s)",
+            "INSERT INTO posted_decisions (decision_id, account_id, tweet_id, posted_at)"
+            " VALUES (%s, %s, %s, %s)",
             (d, account_id, "1234567890", NOW),
         )
         conn.commit()
-        base = "INSERT INTO outcomes (decision_id, collected_pass, account_id, due_at, collected_at, simulated"
+        base = (
+            "INSERT INTO outcomes (decision_id, collected_pass, account_id, due_at, collected_at, simulated"
+        )
         for extra_cols, extra_vals, params in [
             ("", "", (d, 3, account_id, NOW, NOW, False)),
             (", likes", ", %s", (d, 1, account_id, NOW, NOW, False, -1)),
@@ -70,7 +82,10 @@ def test_fabricated_tweet_ids_and_duplicates_rejected(db_url: str, account_id: i
         d1 = decision(conn, account_id, status="posted")
         d2 = decision(conn, account_id, status="posted")
         conn.commit()
-        ins = "INSERT INTO posted_decisions (decision_id, account_id, tweet_id, posted_at) VALUES (%s, %s, %s, %s)"
+        ins = (
+            "INSERT INTO posted_decisions (decision_id, account_id, tweet_id, posted_at)"
+            " VALUES (%s, %s, %s, %s)"
+        )
         with pytest.raises(errors.CheckViolation):
             conn.execute(ins, (d1, account_id, "fake_123", NOW))
         conn.rollback()
@@ -89,7 +104,8 @@ def test_reward_versions_are_immutable_and_single_active(db_url: str, clean_db: 
         with pytest.raises(errors.CheckViolation):
             conn.execute(
                 "INSERT INTO reward_versions (version, w_fpki, w_retweet, w_reply, w_novelty, w_dup_penalty,"
-                " scale_fpki, scale_retweet, scale_reply, exposure_cap) VALUES (2, 0.5, 0.3, 0.1, 0, 0.2, 1, 1, 1, 1)"
+                " scale_fpki, scale_retweet, scale_reply, exposure_cap)"
+                " VALUES (2, 0.5, 0.3, 0.1, 0, 0.2, 1, 1, 1, 1)"
             )  # a positive penalty weight
         conn.rollback()
         conn.execute(

@@ -1,4 +1,4 @@
-"""The embedded server from the pip wheel: start, reuse, stop, restart with data kept, recover from kill -9."""
+"""The embedded server from the pip wheel: start, reuse, stop, restart keeping data, recover from kill -9."""
 
 from __future__ import annotations
 
@@ -39,9 +39,15 @@ def test_start_reuse_stop_restart_keeps_data(pgdata: Path) -> None:
     assert listen == ("",)  # no TCP at all
     # a second start (another process, as the CLI does) reuses the running server
     out = subprocess.run(
-        [sys.executable, "-c", f"from pathlib import Path; from xbot_core.adapters.db import embedded; "
-                               f"print(embedded.start(Path({str(pgdata)!r})))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            f"from pathlib import Path; from xbot_core.adapters.db import embedded; "
+            f"print(embedded.start(Path({str(pgdata)!r})))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == url
     assert embedded.status(pgdata).pid == first.pid

@@ -20,8 +20,17 @@ from xbot_core.adapters.db import embedded, migrations
 TEST_PGDATA = Path(os.environ.get("XBOT_TEST_PGDATA", f"/tmp/xbot-test-{os.getuid()}/pgdata"))
 # tables emptied between tests; reward_versions keeps its migrated default row
 _TABLES = (
-    "outcomes", "posted_decisions", "experiment_assignments", "content_metadata", "experiments",
-    "follower_snapshots", "bandit_arms", "training_runs", "llm_usage", "llm_budget_days", "ops_control",
+    "outcomes",
+    "posted_decisions",
+    "experiment_assignments",
+    "content_metadata",
+    "experiments",
+    "follower_snapshots",
+    "bandit_arms",
+    "training_runs",
+    "llm_usage",
+    "llm_budget_days",
+    "ops_control",
     "accounts",
 )
 

@@ -51,5 +51,7 @@ def test_every_flow_is_in_the_readme() -> None:
 
 def test_every_top_level_folder_has_a_note() -> None:
     for folder in ("notebooks/", "xbot_core/", "flows/", "sql/", "reports/", "tests/", "bench/", "docs/"):
-        assert re.search(rf"^\S*\s*{re.escape(folder)}\s+\S", README, re.MULTILINE) or folder in README, folder
+        assert re.search(rf"^\S*\s*{re.escape(folder)}\s+\S", README, re.MULTILINE) or folder in README, (
+            folder
+        )
     assert Path(PROJECT_DIR / "pyproject.toml").exists()

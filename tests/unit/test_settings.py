@@ -20,7 +20,9 @@ from xbot_core.settings import Settings, load_settings
         ("XBOT_API_PORT", "http", "XBOT_API_PORT"),
     ],
 )
-def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, env: str, value: str, named: str) -> None:
+def test_invalid_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, named: str
+) -> None:
     monkeypatch.setenv(env, value)
     with pytest.raises(ConfigError, match=named):
         load_settings()

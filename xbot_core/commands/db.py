@@ -47,7 +47,9 @@ def status() -> None:
     settings = get_settings()
     if settings.database_url is None:
         st = embedded.status(settings.pgdata)
-        typer.echo(f"embedded: data={st.pgdata} initialised={st.initialised} running={st.running} pid={st.pid}")
+        typer.echo(
+            f"embedded: data={st.pgdata} initialised={st.initialised} running={st.running} pid={st.pid}"
+        )
         if not st.running:
             typer.echo("schema: unknown (server not running; `xbot db start`)")
             raise typer.Exit(1)

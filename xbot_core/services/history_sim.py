@@ -213,7 +213,7 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
                 "arms_trained": int(sum((pulls[s] > 0).sum() for s in SCOPES)),
             }
         )
-        slot_start = np.array([cfg.catalog.slot_hours[a][0] for a in cols["timing_slot"]])  # type: ignore[index]
+        slot_start = np.array([cfg.catalog.slot_hours[a][0] for a in cols["timing_slot"]])  # type: ignore[attr-defined, index]
         posted_at = [
             day0 + timedelta(hours=float(h), seconds=float(x))
             for h, x in zip(slot_start, rng.uniform(0, 7200, size=n), strict=True)
@@ -222,7 +222,7 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
         for m in BASE:
             for s in SCOPES:
                 shift = np.array([shifts[m][s][a] for a in arms[s]])
-                rates[m] = rates[m] + shift[cols[f"{s}_idx"]]  # type: ignore[index]
+                rates[m] = rates[m] + shift[cols[f"{s}_idx"]]  # type: ignore[call-overload, index]
         imp2 = np.maximum(
             1, np.round(rng.lognormal(np.log(cfg.median_impressions), cfg.impressions_sigma, n))
         )
@@ -243,7 +243,7 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
                 **cols,
                 "propensity": propensity,
                 "experiment_arm": cols[exp_scope] if exp_scope else [None] * n,
-                "experiment_share": np.where(np.isnan(exp_share), None, exp_share).tolist(),
+                "experiment_share": np.where(np.isnan(exp_share), None, exp_share).tolist(),  # type: ignore[call-overload]
                 "novelty": rng.beta(4, 3, size=n),
                 "dup_penalty": np.where(rng.uniform(size=n) < 0.1, rng.uniform(size=n), 0.0),
                 "impressions_2": imp2.astype(np.int64),

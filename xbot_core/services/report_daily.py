@@ -47,6 +47,11 @@ def _followers_at(snapshots: pl.DataFrame, moment) -> int | None:  # type: ignor
     return None if before.is_empty() else int(before.sort("taken_at")["followers"][-1])
 
 
+def _float(value: object) -> float | None:
+    """Polars sums come back as int, float or Decimal; None stays None (unknown, never 0)."""
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
 def _ratio(num: float | None, den: float | None, per: float = 1.0) -> float | None:
     return None if num is None or not den else per * num / den
 
@@ -139,12 +144,14 @@ def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> 
             "impressions": s["impressions"],
             "engagements": s["engagements"],
             "follows": s["follows"],
-            "ER": _ratio(s["engagements"], s["impressions"]),
-            "FPKI": _ratio(s["follows"], s["impressions"], 1000.0),
-            "reply rate": _ratio(s["replies"], s["impressions"]),
+            "ER": _ratio(_float(s["engagements"]), _float(s["impressions"])),
+            "FPKI": _ratio(_float(s["follows"]), _float(s["impressions"]), 1000.0),
+            "reply rate": _ratio(_float(s["replies"]), _float(s["impressions"])),
             "weighted reward": _ratio(
-                (p["reward"] * p["exposure_weight"]).sum() if p.height else None,
-                p.filter(pl.col("reward").is_not_null())["exposure_weight"].sum() if p.height else None,
+                _float((p["reward"] * p["exposure_weight"]).sum()) if p.height else None,
+                _float(p.filter(pl.col("reward").is_not_null())["exposure_weight"].sum())
+                if p.height
+                else None,
             ),
         }
 

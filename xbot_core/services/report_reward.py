@@ -103,7 +103,7 @@ def chosen_version(base: RewardVersion, weights: dict[str, float]) -> RewardVers
         from xbot_core.errors import ConfigError
 
         raise ConfigError(f"unknown reward weights {sorted(unknown)}; expected {list(WEIGHT_FIELDS)}")
-    return replace(base, note="what-if (not stored)", **weights)
+    return replace(base, note="what-if (not stored)", **weights)  # type: ignore[arg-type]
 
 
 def build(source: Source, day: date, *, days: int, weights: dict[str, float], seed: int) -> RewardReport:

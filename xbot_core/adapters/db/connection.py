@@ -36,8 +36,9 @@ def redact(url: str) -> str:
 @contextmanager
 def open_pool(url: str, *, max_size: int = 8, timeout: float = 10.0) -> Iterator[ConnectionPool]:
     """One pool per process, opened as a context manager and waited for at start-up."""
-    pool = ConnectionPool(url, min_size=1, max_size=max_size, open=False, timeout=timeout,
-                          kwargs={"autocommit": False})
+    pool = ConnectionPool(
+        url, min_size=1, max_size=max_size, open=False, timeout=timeout, kwargs={"autocommit": False}
+    )
     try:
         pool.open(wait=True, timeout=timeout)
     except Exception as exc:

@@ -75,7 +75,8 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     if sorted(ups) != list(range(1, len(ups) + 1)):
         raise MigrationError(f"migration numbers must run 1..N without gaps, found {sorted(ups)}")
     return [
-        Migration(v, ups[v][0], ups[v][1].read_text("utf-8"), downs[v].read_text("utf-8")) for v in sorted(ups)
+        Migration(v, ups[v][0], ups[v][1].read_text("utf-8"), downs[v].read_text("utf-8"))
+        for v in sorted(ups)
     ]
 
 

@@ -141,12 +141,22 @@ def insert_decision(conn: psycopg.Connection, row: DecisionRow) -> bool:
 
 
 def insert_assignment(
-    conn: psycopg.Connection, experiment_id: int, decision_id: UUID, variant: str, arm: str, probability: float
+    conn: psycopg.Connection,
+    experiment_id: int,
+    decision_id: UUID,
+    variant: str,
+    arm: str,
+    probability: float,
 ) -> None:
     conn.execute(
         query("insert_assignment"),
-        {"experiment_id": experiment_id, "decision_id": decision_id, "variant": variant, "arm": arm,
-         "probability": probability},
+        {
+            "experiment_id": experiment_id,
+            "decision_id": decision_id,
+            "variant": variant,
+            "arm": arm,
+            "probability": probability,
+        },
     )
 
 
@@ -190,8 +200,14 @@ def record_posted(
     """posted_decisions row + status posted, in the caller's transaction (one atomic record)."""
     conn.execute(
         query("insert_posted"),
-        {"decision_id": decision_id, "account_id": account_id, "tweet_id": tweet_id, "post_url": post_url,
-         "posted_at": posted_at, "reconciled": reconciled},
+        {
+            "decision_id": decision_id,
+            "account_id": account_id,
+            "tweet_id": tweet_id,
+            "post_url": post_url,
+            "posted_at": posted_at,
+            "reconciled": reconciled,
+        },
     )
     if reconciled:
         conn.execute(
@@ -226,13 +242,23 @@ def upsert_outcome(conn: psycopg.Connection, row: OutcomeRow) -> None:
 
 
 def insert_follower_snapshot(
-    conn: psycopg.Connection, account_id: int, *, taken_at: datetime, followers: int, source: str,
+    conn: psycopg.Connection,
+    account_id: int,
+    *,
+    taken_at: datetime,
+    followers: int,
+    source: str,
     simulated: bool,
 ) -> None:
     conn.execute(
         query("insert_follower_snapshot"),
-        {"account_id": account_id, "taken_at": taken_at, "followers": followers, "source": source,
-         "simulated": simulated},
+        {
+            "account_id": account_id,
+            "taken_at": taken_at,
+            "followers": followers,
+            "source": source,
+            "simulated": simulated,
+        },
     )
 
 
