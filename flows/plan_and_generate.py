@@ -21,6 +21,11 @@ def ensure_experiments(rt: Runtime, start: date) -> int:
     return len(planning.ensure_experiments(rt.pool, rt.account_id, plan, start))
 
 
+@task(name="advance-experiments", **IDEMPOTENT)
+def advance_experiments(rt: Runtime, now: datetime) -> int:
+    return planning.advance_experiment_status(rt.pool, rt.account_id, now=now)
+
+
 @task(name="plan-posts", **IDEMPOTENT)
 def plan_posts(rt: Runtime, now: datetime, count: int, seed: int | None) -> list[PlannedDecision]:
     rng = np.random.default_rng(seed)
@@ -55,6 +60,7 @@ def plan_and_generate(
     with open_runtime() as rt:
         at = rt.now(now)
         experiments = ensure_experiments(rt, experiment_start) if experiment_start is not None else None
+        advance_experiments(rt, at)
         planned = plan_posts(rt, at, count, seed)
         results = generate_posts(rt, planned, at)
         return {

@@ -98,3 +98,12 @@ SELECT experiment_id, name, scope, treatment_arm, share, starts_at, ends_at
 SELECT experiment_id, name, scope, treatment_arm, share, starts_at, ends_at
   FROM experiments
  WHERE experiment_id = %(experiment_id)s;
+
+-- name: experiments_advance_status
+-- planned → running while the window is open → analysing once it closed; decided states are left alone.
+UPDATE experiments
+   SET status = CASE WHEN %(now)s::timestamptz >= ends_at THEN 'analysing' ELSE 'running' END
+ WHERE account_id = %(account_id)s
+   AND status IN ('planned', 'running')
+   AND starts_at <= %(now)s::timestamptz
+   AND status IS DISTINCT FROM CASE WHEN %(now)s::timestamptz >= ends_at THEN 'analysing' ELSE 'running' END;

@@ -146,3 +146,26 @@ def test_experiments_override_and_assign(db_pool: ConnectionPool, clean_db: str,
         planning.record_assignment(conn, d)
         row = conn.execute("SELECT variant, arm, probability FROM experiment_assignments").fetchall()
     assert row == [("treatment", "question_cta", 0.3)]
+
+
+def test_experiment_status_follows_its_window(
+    db_pool: ConnectionPool, clean_db: str, account_id: int
+) -> None:
+    planning.ensure_experiments(db_pool, account_id, PLAN, START)
+
+    def statuses() -> dict[str, str]:
+        with psycopg.connect(clean_db) as conn:
+            return dict(conn.execute("SELECT name, status FROM experiments ORDER BY name").fetchall())
+
+    day = lambda d, h=12: datetime(2026, 1, d, h, tzinfo=UTC)  # noqa: E731
+    assert planning.advance_experiment_status(db_pool, account_id, now=day(6)) == 0
+    assert statuses() == {"late_evening_slot": "planned", "question_cta": "planned"}
+    assert planning.advance_experiment_status(db_pool, account_id, now=day(7)) == 1
+    assert planning.advance_experiment_status(db_pool, account_id, now=day(8)) == 0  # nothing new
+    assert statuses() == {"late_evening_slot": "planned", "question_cta": "running"}
+    assert planning.advance_experiment_status(db_pool, account_id, now=day(9, 1)) == 2
+    assert statuses() == {"late_evening_slot": "running", "question_cta": "analysing"}
+    with psycopg.connect(clean_db) as conn:  # a person's decision is never overwritten
+        conn.execute("UPDATE experiments SET status = 'shipped' WHERE name = 'question_cta'")
+    planning.advance_experiment_status(db_pool, account_id, now=day(12))
+    assert statuses() == {"late_evening_slot": "analysing", "question_cta": "shipped"}

@@ -166,3 +166,12 @@ def ensure_experiments(
             )
         with conn.cursor(row_factory=class_row(Experiment)) as cur:
             return cur.execute(query("experiments_for_account"), {"account_id": account_id}).fetchall()
+
+
+def advance_experiment_status(pool: ConnectionPool, account_id: int, *, now: datetime) -> int:
+    """Move the account's experiments along their windows (planned → running → analysing); returns how many
+    changed. Shipping or rolling back stays a person's decision, taken from the experiment report."""
+    with pool.connection() as conn, conn.transaction():
+        return conn.execute(
+            query("experiments_advance_status"), {"account_id": account_id, "now": now}
+        ).rowcount
