@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -31,6 +32,8 @@ def test_render_names_every_missing_parameter() -> None:
 def test_every_analytics_file_loads_and_frame_queries_parse() -> None:
     for name in (
         "outcomes",
+        "outcome_rows",
+        "posted_times",
         "decisions",
         "follower_snapshots",
         "bandit_arms",
@@ -43,6 +46,9 @@ def test_every_analytics_file_loads_and_frame_queries_parse() -> None:
     ):
         assert "SELECT" in analytics.analytics_sql(name)
     assert {"posts", "daily", "arms", "top_posts"} <= set(analytics.frame_queries())
+    # load_outcomes assembles outcomes.sql's frame: same columns, same order
+    select = analytics.analytics_sql("outcomes").split("FROM")[0]
+    assert [c.split(".")[-1] for c in re.findall(r"\b[op]\.\w+", select)] == list(analytics.OUTCOME_COLUMNS)
     with pytest.raises(ConfigError, match="no analytics query 'nope'"):
         analytics.analytics_sql("nope")
 

@@ -1,7 +1,8 @@
 """The notebooks' data path: Postgres → Arrow → Polars through ADBC, then DuckDB over the frames in-process.
 
 Why this path: DuckDB's postgres_scanner cannot be installed offline for duckdb 2.x (ENVIRONMENT.md), and
-ADBC reads with Postgres' binary COPY straight into Arrow (≈ 10× pandas.read_sql, see bench/load_outcomes.py).
+ADBC reads with Postgres' binary COPY straight into Arrow (3M outcome rows: 14× pandas.read_sql, see
+bench/load_outcomes.py).
 Postgres SQL lives in sql/analytics/*.sql (psql-runnable, `:'name'` variables); DuckDB SQL over the loaded
 frames in sql/analytics/frames/*.sql. Every load is for one account and one side of the real/simulated line.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -96,6 +98,14 @@ def analytics_sql(name: str) -> str:
     return path.read_text(encoding="utf-8").strip().rstrip(";")
 
 
+# outcomes.sql's columns, in its order (load_outcomes assembles the same frame from two queries)
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "decision_id", "collected_pass", "posted_at", "collected_at", "status",
+    "impressions", "likes", "retweets", "replies", "quotes", "bookmarks", "profile_visits", "link_clicks",
+    "follows", "follows_source", "follows_confidence", "er", "fpki", "retweet_rate", "reply_rate",
+    "reward_composite", "reward_version",
+)  # fmt: skip
+
 # analytic joins of millions of rows spill to disk at Postgres' default 4MB (measured: 16-batch hash join)
 WORK_MEM = "256MB"
 
@@ -120,7 +130,26 @@ def load_sql(url: str, sql_text: str, params: Mapping[str, ParamValue] | None = 
 
 def load(source: Source, name: str, **params: ParamValue) -> pl.DataFrame:
     """Run sql/analytics/<name>.sql for the source's account and real/simulated side."""
+    if name == "outcomes":
+        return load_outcomes(source, **params)
     return load_sql(source.url, analytics_sql(name), {**source.params, **params})
+
+
+def load_outcomes(source: Source, **params: ParamValue) -> pl.DataFrame:
+    """outcomes.sql's rows and columns, read as three queries on three connections at once (each outcome
+    pass, the posts' times) and joined in-process: Postgres runs outcomes.sql's join and its binary COPY on
+    one core, and ADBC's fetch releases the GIL (3M rows: bench/load_outcomes.py)."""
+    values = {**source.params, **params}
+    queries = [render(analytics_sql("outcome_rows"), {**values, "collected_pass": k}) for k in (1, 2)]
+    queries.append(render(analytics_sql("posted_times"), values))
+    with ThreadPoolExecutor(len(queries), thread_name_prefix="xbot-load") as pool:
+        first, second, posted = (
+            pl.from_arrow(t) for t in pool.map(lambda q: read_arrow(source.url, q), queries)
+        )
+    assert isinstance(first, pl.DataFrame) and isinstance(second, pl.DataFrame)
+    assert isinstance(posted, pl.DataFrame)
+    rows = pl.concat([first, second], rechunk=False).join(posted, on="decision_id", how="inner")
+    return rows.select(OUTCOME_COLUMNS)
 
 
 @dataclass(frozen=True)
