@@ -61,6 +61,12 @@ UPDATE content_metadata
    SET status = 'posted', lease_expires_at = NULL, updated_at = now()
  WHERE decision_id = %(decision_id)s AND status = 'posting' AND claimed_by = %(worker)s;
 
+-- name: mark_posted_reconciled
+-- Reconciliation found the post on X after the lease ran out: whoever claimed it, it is posted.
+UPDATE content_metadata
+   SET status = 'posted', lease_expires_at = NULL, updated_at = now()
+ WHERE decision_id = %(decision_id)s AND status = 'posting';
+
 -- name: release_claim
 -- Back to the queue (reconciliation found nothing published) or failed, with the error kept.
 UPDATE content_metadata

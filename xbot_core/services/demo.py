@@ -126,7 +126,6 @@ def _set_clock(url: str, when: datetime) -> None:
 
 def _reset(pool: ConnectionPool, account_id: int, sandbox_url: str, days: int) -> None:
     """--fresh: the demo account's rows, the sandbox's posts and clock, the demo days' LLM usage."""
-    start = SandboxClock(sandbox_url).now()
     with pool.connection() as conn, conn.transaction():
         for name in RESET_QUERIES:
             conn.execute(query(name), {"account_id": account_id})

@@ -7,7 +7,6 @@ writes it with `copy_rows` in one transaction, every row marked simulated, and r
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -19,8 +18,9 @@ import polars as pl
 import psycopg
 
 from xbot_core.adapters.db.queries import query
-from xbot_core.adapters.db.repositories import copy_rows, ensure_account
+from xbot_core.adapters.db.repositories import copy_frame, copy_rows, ensure_account
 from xbot_core.domain.reward import DEFAULT_VERSION
+from xbot_core.domain.text import content_hash
 from xbot_core.errors import ConfigError
 from xbot_core.services.history_sim import (
     BASE,
@@ -163,36 +163,11 @@ def _write_decisions(
         .alias("experiment_id"),
         pl.lit(account_id).alias("account_id"),
     ).with_columns(
-        pl.col("content")
-        .map_elements(lambda t: hashlib.sha256(t.encode()).hexdigest(), return_dtype=pl.String)
-        .alias("content_hash"),
+        pl.col("content").map_elements(content_hash, return_dtype=pl.String).alias("content_hash"),
     )
-    copy_rows(
+    copy_frame(
         conn,
         "content_metadata",
-        (
-            "decision_id",
-            "account_id",
-            "content",
-            "content_hash",
-            "status",
-            "generation_source",
-            "simulated",
-            "scheduled_at",
-            "content_type",
-            "hook_pattern",
-            "timing_slot",
-            "policy",
-            "p_content_type",
-            "p_hook_pattern",
-            "p_timing_slot",
-            "propensity",
-            "experiment_id",
-            "novelty",
-            "dup_penalty",
-            "created_at",
-            "updated_at",
-        ),
         frame.select(
             "decision_id",
             "account_id",
@@ -215,13 +190,12 @@ def _write_decisions(
             "dup_penalty",
             pl.col("scheduled_at").alias("created_at"),
             pl.col("posted_at").alias("updated_at"),
-        ).iter_rows(),
+        ),
     )
     # tweet ids of simulated posts: 25 digits, beyond any real X id; the rows are flagged simulated
-    copy_rows(
+    copy_frame(
         conn,
         "posted_decisions",
-        ("decision_id", "account_id", "tweet_id", "post_url", "posted_at", "recorded_at"),
         frame.select(
             "decision_id",
             "account_id",
@@ -232,55 +206,28 @@ def _write_decisions(
             pl.lit(None, pl.String).alias("post_url"),
             "posted_at",
             pl.col("posted_at").alias("recorded_at"),
-        ).iter_rows(),
+        ),
     )
     assigned = frame.filter(pl.col("experiment_id").is_not_null())
-    copy_rows(
+    copy_frame(
         conn,
         "experiment_assignments",
-        ("experiment_id", "decision_id", "variant", "arm", "probability", "assigned_at"),
         assigned.select(
             "experiment_id",
             "decision_id",
             "variant",
-            "experiment_arm",
+            pl.col("experiment_arm").alias("arm"),
             pl.when(pl.col("variant") == "treatment")
             .then("experiment_share")
             .otherwise(1 - pl.col("experiment_share"))
             .alias("probability"),
-            "scheduled_at",
-        ).iter_rows(),
+            pl.col("scheduled_at").alias("assigned_at"),
+        ),
     )
 
 
 def _write_outcomes(conn: psycopg.Connection, posts: pl.DataFrame, account_id: int, as_of: datetime) -> int:
     """Both passes of every post whose pass was due (and collected, a few minutes later) before `as_of`."""
-    cols = (
-        "decision_id",
-        "collected_pass",
-        "account_id",
-        "status",
-        "due_at",
-        "collected_at",
-        "impressions",
-        "likes",
-        "retweets",
-        "replies",
-        "quotes",
-        "bookmarks",
-        "profile_visits",
-        "link_clicks",
-        "follows",
-        "follows_source",
-        "follows_confidence",
-        "er",
-        "fpki",
-        "retweet_rate",
-        "reply_rate",
-        "reward_composite",
-        "reward_version",
-        "simulated",
-    )
     n = 0
     for p, delay in ((1, timedelta(hours=1)), (2, timedelta(hours=24))):
         frame = (
@@ -291,10 +238,9 @@ def _write_outcomes(conn: psycopg.Connection, posts: pl.DataFrame, account_id: i
             )
             .filter(pl.col("collected_at") < as_of)
         )
-        n += copy_rows(
+        n += copy_frame(
             conn,
             "outcomes",
-            cols,
             frame.select(
                 "decision_id",
                 pl.lit(p).alias("collected_pass"),
@@ -317,12 +263,12 @@ def _write_outcomes(conn: psycopg.Connection, posts: pl.DataFrame, account_id: i
                 "fpki",
                 "retweet_rate",
                 "reply_rate",
-                "reward",
+                pl.col("reward").alias("reward_composite"),
                 pl.when(pl.col("reward").is_not_null())
                 .then(pl.lit(DEFAULT_VERSION.version))
                 .alias("reward_version"),
                 pl.lit(True).alias("simulated"),
-            ).iter_rows(),
+            ),
         )
     return n
 

@@ -210,11 +210,7 @@ def record_posted(
         },
     )
     if reconciled:
-        conn.execute(
-            "UPDATE content_metadata SET status = 'posted', lease_expires_at = NULL, updated_at = now()"
-            " WHERE decision_id = %s AND status = 'posting'",
-            (decision_id,),
-        )
+        conn.execute(query("mark_posted_reconciled"), {"decision_id": decision_id})
     else:
         cur = conn.execute(query("mark_posted"), {"decision_id": decision_id, "worker": worker})
         if cur.rowcount != 1:
@@ -285,3 +281,8 @@ def copy_rows(
             copy.write_row(r)
             n += 1
     return n
+
+
+def copy_frame(conn: psycopg.Connection, table: str, frame: Any) -> int:
+    """COPY a Polars frame whose column names are the table's (the frame names the columns once)."""
+    return copy_rows(conn, table, frame.columns, frame.iter_rows())
