@@ -9,31 +9,17 @@ from typing import Any
 from prefect import flow, task
 
 from flows.common import IDEMPOTENT
-from xbot_core.adapters.x_browser.models import XClient
-from xbot_core.services import collection
-from xbot_core.services.runtime import Runtime, open_runtime, open_x
+from xbot_core.services import steps, wiring
+from xbot_core.settings import get_settings
 
 
-@task(name="collect-due-passes", **IDEMPOTENT)
-async def collect_due_passes(rt: Runtime, x: XClient, now: datetime, limit: int) -> dict[str, Any]:
-    report = await collection.collect_due(
-        rt.pool,
-        x,
-        account_id=rt.account_id,
-        now=now,
-        settings=rt.settings,
-        simulated=rt.simulated,
-        limit=limit,
-    )
-    return asdict(report)
+@task(name="collect-step", **IDEMPOTENT)
+async def collect(deps: steps.StepDeps, limit: int, now: datetime | None) -> dict[str, Any]:
+    return asdict(await steps.collect_step(deps, limit=limit, now=now))
 
 
 @flow(name="collect_metrics")
 async def collect_metrics(limit: int = 500, now: datetime | None = None) -> dict[str, Any]:
     """Collect pass 1 and pass 2 of every post that is due (oldest first, up to `limit` passes)."""
-    with open_runtime() as rt:
-        if not rt.settings.real_metrics_enabled:
-            return asdict(collection.CollectionReport(skipped="XBOT_REAL_METRICS_ENABLED=false"))
-        at = rt.now(now)
-        async with open_x(rt) as x:
-            return await collect_due_passes(rt, x, at, limit)
+    with wiring.open_deps(get_settings()) as deps:
+        return await collect(deps, limit, now)

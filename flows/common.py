@@ -6,16 +6,10 @@ from typing import Any
 
 from prefect.cache_policies import NO_CACHE
 
-from xbot_core.errors import BudgetExceededError, CircuitOpenError, QuotaExceededError, SessionExpiredError
+from xbot_core.services.steps import NEEDS_A_PERSON
 
 RETRY_DELAYS = [2, 5, 15]
-# errors a retry cannot fix: an expired session needs `xbot x login`, quota/budget need a person or a new day
-NOT_RETRIED: tuple[type[BaseException], ...] = (
-    SessionExpiredError,
-    QuotaExceededError,
-    BudgetExceededError,
-    CircuitOpenError,
-)
+NOT_RETRIED = NEEDS_A_PERSON  # errors a retry cannot fix
 
 
 def retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
@@ -29,7 +23,7 @@ def retry_unless_permanent(task: Any, task_run: Any, state: Any) -> bool:
     return True
 
 
-# tasks receive the open runtime (pool, browser): never hash or cache their inputs
+# tasks receive the steps' dependencies (pool, factories): never hash or cache their inputs
 IDEMPOTENT: dict[str, Any] = {
     "retries": 3,
     "retry_delay_seconds": RETRY_DELAYS,

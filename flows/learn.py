@@ -9,17 +9,17 @@ from typing import Any
 from prefect import flow, task
 
 from flows.common import IDEMPOTENT
-from xbot_core.services import learning
-from xbot_core.services.runtime import Runtime, open_runtime
+from xbot_core.services import steps, wiring
+from xbot_core.settings import get_settings
 
 
-@task(name="learn-from-outcomes", **IDEMPOTENT)
-def learn_from_outcomes(rt: Runtime, now: datetime, seed: int) -> dict[str, Any]:
-    return asdict(learning.learn(rt.pool, rt.account_id, simulated=rt.simulated, now=now, seed=seed))
+@task(name="learn-step", **IDEMPOTENT)
+def learn_task(deps: steps.StepDeps, seed: int, now: datetime | None) -> dict[str, Any]:
+    return asdict(steps.learn_step(deps, seed=seed, now=now))
 
 
 @flow(name="learn")
 def learn(seed: int = 0, now: datetime | None = None) -> dict[str, Any]:
-    """One learning run on the account's outcomes (simulated against the sandbox, real otherwise)."""
-    with open_runtime() as rt:
-        return learn_from_outcomes(rt, rt.now(now), seed)
+    """One learning run on the account's outcomes of the configured data kind (simulated on the sandbox)."""
+    with wiring.open_deps(get_settings()) as deps:
+        return learn_task(deps, seed, now)

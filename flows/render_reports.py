@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from prefect import flow, task
 
 from flows.common import IDEMPOTENT
-from xbot_core.services import reports
-from xbot_core.services.runtime import Runtime, open_runtime
+from xbot_core.services import steps, wiring
+from xbot_core.settings import get_settings
 
 
-@task(name="render-reports", **IDEMPOTENT)
-def render_kind(rt: Runtime, kind: str, day: date, start: date, seed: int) -> list[str]:
-    rendered = reports.render_kind(
-        kind, day=day, start=start, simulated=rt.simulated, seed=seed, settings=rt.settings
-    )
-    return [str(r.html) for r in rendered]
+@task(name="report-step", **IDEMPOTENT)
+def render(
+    deps: steps.StepDeps, kind: str, day: date | None, start: date | None, seed: int, now: datetime | None
+) -> dict[str, Any]:
+    return steps.report_step(deps, kind=kind, day=day, start=start, seed=seed, now=now).as_dict()
 
 
 @flow(name="render_reports")
@@ -30,8 +29,5 @@ def render_reports(
 ) -> dict[str, Any]:
     """Render the `kind` reports (daily | experiment | all) for `report_date` (default: yesterday by the
     clock); the experiment report covers the 7 days from `experiment_start` (default: 6 days before)."""
-    with open_runtime() as rt:
-        day = report_date or (rt.now(now).date() - timedelta(days=1))
-        start = experiment_start or day - timedelta(days=6)
-        paths = render_kind(rt, kind, day, start, seed)
-        return {"report_date": day.isoformat(), "kind": kind, "rendered": paths}
+    with wiring.open_deps(get_settings()) as deps:
+        return render(deps, kind, report_date, experiment_start, seed, now)

@@ -5,12 +5,14 @@ Every setting is listed in the README's configuration table (a test keeps the tw
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +41,25 @@ def legacy_mode(environ: Mapping[str, str]) -> Literal["shadow", "live"] | None:
     if flags.get("LIVE_POSTS"):
         return "live"
     return None
+
+
+def is_sandbox_target(x_base_url: str, sandbox_host: str, sandbox_port: int) -> bool:
+    """The one rule for "is X the sandbox?" (so: is the data simulated?), from configuration alone.
+
+    True when XBOT_X_BASE_URL's host is a loopback address (localhost, 127.0.0.0/8, ::1; x.com never is),
+    or when it is exactly XBOT_SANDBOX_HOST:XBOT_SANDBOX_PORT (a sandbox served on another interface).
+    Never a network probe: a sandbox that is down does not turn its data into real data.
+    """
+    url = urlparse(x_base_url)
+    host = (url.hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return True
+    except ValueError:
+        pass
+    return host == sandbox_host.lower() and url.port == sandbox_port
 
 
 DEFAULT_PRICING: dict[str, tuple[float, float]] = {
@@ -165,6 +186,20 @@ class Settings(BaseSettings):
                 f"(known: {sorted(self.llm_pricing)})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _sandbox_clock_needs_sandbox(self) -> Settings:
+        if self.clock == "sandbox" and not self.x_is_sandbox:
+            raise ValueError(
+                f"XBOT_CLOCK=sandbox needs XBOT_X_BASE_URL to name the sandbox (a loopback URL or "
+                f"XBOT_SANDBOX_HOST:XBOT_SANDBOX_PORT), got {self.x_base_url}"
+            )
+        return self
+
+    @property
+    def x_is_sandbox(self) -> bool:
+        """Whether the configured X is the sandbox: the data kind (simulated) follows from it."""
+        return is_sandbox_target(self.x_base_url, self.sandbox_host, self.sandbox_port)
 
     @property
     def session_file(self) -> Path:

@@ -207,7 +207,7 @@ def test_learn_uses_the_active_reward_version(
         assert (round(tip["alpha"], 5), round(tip["beta"], 5)) == (1.5, 2.0)
 
 
-def test_learn_cli(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_learn_cli_learns_the_configured_data_kind(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer import Typer
     from typer.testing import CliRunner
 
@@ -217,6 +217,7 @@ def test_learn_cli(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("XBOT_DATABASE_URL", clean_db)
     monkeypatch.setenv("XBOT_CLOCK", "system")
+    monkeypatch.setenv("XBOT_X_BASE_URL", "https://x.com")  # real X: the data kind is real
     get_settings.cache_clear()
     app = Typer()
     app.command()(learn_cmd)
@@ -233,7 +234,9 @@ def test_learn_cli(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
                 posted_decision(conn, account_id, simulated=True, passes={2: _m(1000, 2)})
             conn.commit()
         assert runner.invoke(app, ["learn"]).output.strip() == "insufficient real outcomes"
-        sim = runner.invoke(app, ["learn", "--simulated"])
+        monkeypatch.setenv("XBOT_X_BASE_URL", "http://127.0.0.1:8765")  # the sandbox: simulated, no probe
+        get_settings.cache_clear()
+        sim = runner.invoke(app, ["learn"])
         assert sim.exit_code == 0, sim.output
         assert re.fullmatch(r"coeffs_updated=v1 arms_trained=3 explore_ratio=0\.\d{3}", sim.output.strip())
     finally:

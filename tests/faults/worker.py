@@ -16,8 +16,8 @@ import sys
 
 from xbot_core.adapters.x_browser.client import PlaywrightXClient
 from xbot_core.adapters.x_browser.models import PostRef
-from xbot_core.services import collection, posting
-from xbot_core.services.runtime import open_runtime
+from xbot_core.services import collection, posting, wiring
+from xbot_core.settings import get_settings
 
 
 class DiesAfterPublish(PlaywrightXClient):
@@ -31,7 +31,7 @@ class DiesAfterPublish(PlaywrightXClient):
 
 
 async def main(mode: str, args: list[str]) -> int:
-    with open_runtime() as rt:
+    with wiring.open_deps(get_settings()) as rt:
         now = rt.clock.now
         if mode == "post-and-die":
             async with DiesAfterPublish.from_settings(rt.settings, clock=rt.clock) as x:

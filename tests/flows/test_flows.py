@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from flows.collect_metrics import collect_metrics
-from flows.learn import learn
-from flows.plan_and_generate import generate_posts, plan_and_generate
-from flows.post_due import post_due, publish_next, reconcile_claims
-from flows.render_reports import render_reports
+from flows.collect_metrics import collect, collect_metrics
+from flows.learn import learn, learn_task
+from flows.plan_and_generate import plan, plan_and_generate
+from flows.post_due import post, post_due
+from flows.render_reports import render, render_reports
 from tests.plugins.posting import SANDBOX_HANDLE, PostingEnv
 from tests.plugins.sandbox import LoopThread, SandboxAdmin
 from xbot_core.services import ops
@@ -58,9 +58,10 @@ def flow_env(
 
 
 def test_publish_is_never_retried_and_idempotent_tasks_are() -> None:
-    assert publish_next.retries == 0
-    assert generate_posts.retries == 0  # the LLM adapter owns the one retry layer
-    assert reconcile_claims.retries == 3 and reconcile_claims.retry_delay_seconds == [2, 5, 15]
+    assert post.retries == 0  # a publish is never retried
+    assert plan.retries == 0  # the LLM adapter owns the one retry layer
+    for task in (collect, learn_task, render):
+        assert task.retries == 3 and task.retry_delay_seconds == [2, 5, 15]
 
 
 def test_the_loop_plan_post_collect_learn(
@@ -121,7 +122,7 @@ def test_kill_switch_and_shadow_mode_in_the_flow(
     monkeypatch.setenv("POSTING_DISABLED", "true")  # the old flag: shadow mode
     get_settings.cache_clear()
     shadow = browser_runner.run(post_due())
-    assert shadow == {"mode": "shadow", "skipped": 1, "posts": []}
+    assert (shadow["mode"], shadow["skipped"], shadow["posts"]) == ("shadow", 1, [])
     assert flow_env.status(d) == "skipped" and sandbox_admin.ground_truth()["posts"] == []
 
 

@@ -13,11 +13,12 @@ def budget(
     """Print the budget of the current budget day (XBOT_LLM_BUDGET_TIMEZONE)."""
     import json
 
+    from xbot_core.services import wiring
     from xbot_core.services.budget import budget_status
-    from xbot_core.services.runtime import open_runtime
+    from xbot_core.settings import get_settings
 
-    with open_runtime() as rt:
-        b = budget_status(rt.pool, rt.settings, rt.now())
+    with wiring.open_deps(get_settings()) as deps:
+        b = budget_status(deps.pool, deps.settings, deps.now())
     fields = {
         "day": b.budget_day.isoformat(),
         "limit_usd": str(b.limit_usd),

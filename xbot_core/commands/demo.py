@@ -24,7 +24,7 @@ def demo(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from xbot_core.services.demo import DemoConfig, run_demo
+    from xbot_core.demo.driver import DemoConfig, run_demo
 
     config = DemoConfig(
         days=days, seed=seed, fresh=fresh, posts_per_day=posts_per_day, render_reports=reports

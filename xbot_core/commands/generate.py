@@ -1,4 +1,4 @@
-"""`xbot generate --count N`: plan N decisions (bandit + experiments) and generate their posts."""
+"""`xbot generate --count N`: the plan step — plan N decisions (bandit + experiments), write posts."""
 
 from __future__ import annotations
 
@@ -18,35 +18,13 @@ def generate(
     seed: Annotated[int | None, typer.Option(help="Planner seed (default: random).")] = None,
 ) -> None:
     """Plan, generate, validate and queue posts; prints one line per decision and the day's LLM budget."""
-    import numpy as np
-
+    from xbot_core.services import steps, wiring
     from xbot_core.services.budget import budget_status
-    from xbot_core.services.generation import DEFAULT_TOPICS, generate_posts
-    from xbot_core.services.planning import plan_posts
-    from xbot_core.services.runtime import open_runtime
+    from xbot_core.settings import get_settings
 
-    with open_runtime() as rt:
-        now = rt.now()
-        planned = plan_posts(
-            rt.pool,
-            rt.account_id,
-            now=now,
-            count=count,
-            rng=np.random.default_rng(seed),
-            simulated=rt.simulated,
-        )
-        llm = rt.llm()
-        results = generate_posts(
-            rt.pool,
-            llm,
-            planned,
-            account_id=rt.account_id,
-            now=now,
-            simulated=rt.simulated,
-            settings=rt.settings,
-            topics=tuple(topic) if topic else DEFAULT_TOPICS,
-        )
-        for d, r in zip(planned, results, strict=True):
+    with wiring.open_deps(get_settings()) as deps:
+        report = steps.plan_step(deps, count=count, seed=seed, topics=tuple(topic) if topic else None)
+        for d, r in zip(report.planned, report.results, strict=True):
             arms = f"{d.content_type}/{d.hook_pattern}/{d.timing_slot}"
             if r.status == "queued":
                 assert r.features is not None
@@ -58,11 +36,10 @@ def generate(
                 typer.echo("        " + (r.content or "").replace("\n", " / "))
             else:
                 typer.echo(f"skipped {r.decision_id} {arms}: {r.skip_reason}")
-        b = budget_status(rt.pool, rt.settings, rt.now())
-        queued = sum(r.status == "queued" for r in results)
-        typer.echo(
-            f"{queued} of {len(results)} queued; LLM budget {b.budget_day}: used {b.used_usd} USD of "
-            f"{b.limit_usd}, remaining {b.remaining_usd}"
-        )
-        if queued == 0:
-            raise typer.Exit(1)
+        b = budget_status(deps.pool, deps.settings, deps.now())
+    typer.echo(
+        f"{report.queued} of {len(report.results)} queued; LLM budget {b.budget_day}: "
+        f"used {b.used_usd} USD of {b.limit_usd}, remaining {b.remaining_usd}"
+    )
+    if report.queued == 0:
+        raise typer.Exit(1)

@@ -16,9 +16,7 @@ app = typer.Typer(
 
 DataOpt = Annotated[
     str | None,
-    typer.Option(
-        "--data", help="simulated or real; default simulated when X is the local sandbox, else real."
-    ),
+    typer.Option("--data", help="simulated or real; default from XBOT_X_BASE_URL (the sandbox: simulated)."),
 ]
 SeedOpt = Annotated[
     int, typer.Option(help="Seed of every random draw in the reports (bootstrap, Monte Carlo).")
@@ -43,11 +41,18 @@ def _simulated(data: str | None) -> bool | None:
 
 
 def _run(kind: str, day: date | None, start: date | None, data: str | None, seed: int) -> None:
-    from xbot_core.services import reports
+    from xbot_core.services import steps, wiring
 
-    for r in reports.render_kind(kind, day=day, start=start, simulated=_simulated(data), seed=seed):
+    settings = get_settings()
+    simulated = _simulated(data)
+    with wiring.open_deps(settings) as deps:
+        # the CLI's default date is today by the configured clock (the scheduled flow renders yesterday)
+        run = steps.report_step(
+            deps, kind=kind, day=day or deps.now().date(), start=start, seed=seed, simulated=simulated
+        )
+    for r in run.rendered:
         typer.echo(f"{r.html}  (notebook {r.cells_s:.1f} s, HTML {r.convert_s:.1f} s)")
-    typer.echo(f"index: {get_settings().reports_dir / 'index.html'}")
+    typer.echo(f"index: {settings.reports_dir / 'index.html'}")
 
 
 @app.command()

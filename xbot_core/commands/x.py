@@ -22,7 +22,6 @@ async def run_login(settings: Settings, *, cookies: str | None, headed: bool | N
     from xbot_core.adapters.x_browser.session import (
         cookie_storage_state,
         interactive_login,
-        is_sandbox,
         parse_cookie_arg,
         sandbox_login,
         write_session_file,
@@ -33,7 +32,7 @@ async def run_login(settings: Settings, *, cookies: str | None, headed: bool | N
             settings.session_file, cookie_storage_state(settings.x_base_url, parse_cookie_arg(cookies))
         )
         return "cookies"
-    sandbox = await asyncio.to_thread(is_sandbox, settings.x_base_url)
+    sandbox = settings.x_is_sandbox  # from configuration (XBOT_X_BASE_URL), never a probe
     if not sandbox:
         has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         if not (headed if headed is not None else has_display):

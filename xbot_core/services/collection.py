@@ -48,6 +48,11 @@ class CollectionReport:
     deferred_reasons: dict[str, int] = field(default_factory=dict)
 
 
+def skipped_reason(settings: Settings) -> str | None:
+    """Why collection does not run under these settings (None: it runs)."""
+    return None if settings.real_metrics_enabled else "XBOT_REAL_METRICS_ENABLED=false"
+
+
 def _outcome(
     p: repo.PendingPass, result: Metrics, *, now: datetime, attribution: Attribution | None
 ) -> repo.OutcomeRow:
@@ -140,9 +145,10 @@ async def collect_due(
     A database failure mid-run loses at most the batch in flight: it stays pending and the next run reads it.
     `simulated` marks the follower snapshot (true against the sandbox).
     """
-    if not settings.real_metrics_enabled:
-        log.info("[collect] skipped: XBOT_REAL_METRICS_ENABLED=false")
-        return CollectionReport(skipped="XBOT_REAL_METRICS_ENABLED=false")
+    skipped = skipped_reason(settings)
+    if skipped is not None:
+        log.info("[collect] skipped: %s", skipped)
+        return CollectionReport(skipped=skipped)
     with pool.connection() as conn:
         pending = repo.pending_passes(conn, account_id, now=now, limit=limit)
     followers: int | None

@@ -33,7 +33,7 @@ from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import BudgetExceededError, CircuitOpenError, ConfigError, LLMError, QuotaExceededError
 from xbot_core.services.planning import record_assignment
-from xbot_core.settings import Settings, get_settings
+from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.generation")
 
@@ -203,6 +203,65 @@ def _store(
         record_assignment(conn, d)
 
 
+@dataclass
+class _Draft:
+    """One decision's way through generation: the text, its features, the LLM calls spent, the verdict."""
+
+    text: str | None = None
+    feats: PostFeatures | None = None
+    calls: int = 0
+    reason: str | None = None  # None: queued
+
+    @property
+    def status(self) -> str:
+        return "queued" if self.reason is None else "skipped"
+
+
+class _Writer:
+    """Writes one decision's post: prompt → LLM → validation (one corrective retry) → features."""
+
+    def __init__(self, llm: GenerationLLM, settings: Settings, cfg: FeatureConfig, recent: list[str]) -> None:
+        self.llm, self.settings, self.cfg, self.recent = llm, settings, cfg, recent
+
+    def _ask(self, draft: _Draft, messages: list[Message], purpose: str, d: PlannedDecision) -> str:
+        """One budgeted LLM call; returns the raw answer and keeps the cleaned text on the draft."""
+        draft.calls += 1
+        res = self.llm.complete(
+            messages,
+            purpose=purpose,
+            max_tokens=self.settings.openai_max_tokens,
+            seed=d.decision_id.int % 2**31,
+            decision_id=d.decision_id,
+        )
+        draft.text = clean_output(res.text)
+        return res.text
+
+    def _check(self, text: str) -> list[str]:
+        check = validate_post(text, allow_hashtags=self.settings.allow_hashtags, config=self.cfg)
+        return [] if check.ok else list(check.problems)
+
+    def write(self, draft: _Draft, d: PlannedDecision, topic: str) -> None:
+        """Fill `draft` (LLM errors propagate; the calls already spent stay counted on it)."""
+        messages = build_messages(d, topic, self.settings, self.cfg)
+        answer = self._ask(draft, messages, "generate_post", d)
+        problems = self._check(draft.text or "")
+        if problems:
+            log.info(
+                "decision %s: invalid output (%s); one corrective retry", d.decision_id, "; ".join(problems)
+            )
+            fix = correction_messages(messages, answer, problems, d, topic, self.settings, self.cfg)
+            self._ask(draft, fix, "generate_post_correction", d)
+            problems = self._check(draft.text or "")
+        if problems:
+            draft.reason = "invalid_output: " + "; ".join(problems)
+            return
+        draft.feats = compute_features(draft.text or "", self.recent, self.cfg)
+        if draft.feats.is_duplicate:
+            draft.reason = f"duplicate: similarity {draft.feats.max_similarity:.3f} to a recent post"
+        else:
+            self.recent.append(draft.text or "")
+
+
 def generate_posts(
     pool: ConnectionPool,
     llm: GenerationLLM,
@@ -211,83 +270,49 @@ def generate_posts(
     account_id: int,
     now: datetime,
     simulated: bool,
-    settings: Settings | None = None,
+    settings: Settings,
     topics: Sequence[str] = DEFAULT_TOPICS,
     config: FeatureConfig | None = None,
 ) -> list[GenerationResult]:
-    """Generate, validate, featurise and store each planned decision (status queued or skipped)."""
-    settings = settings or get_settings()
+    """Generate, validate, featurise and store each planned decision (status queued or skipped).
+
+    A budget, circuit or quota refusal skips the rest of the batch without another call.
+    """
     cfg = config or FeatureConfig()
-    recent = recent_posts(pool, account_id, now - timedelta(days=cfg.recent_days))
+    writer = _Writer(
+        llm, settings, cfg, recent_posts(pool, account_id, now - timedelta(days=cfg.recent_days))
+    )
     results: list[GenerationResult] = []
     stop_reason: str | None = None
     for d in planned:
         template = template_name(d.content_type, d.hook_pattern)
-        topic = topic_for(d.decision_id, topics)
-        text: str | None = None
-        feats: PostFeatures | None = None
-        calls = 0
-        status, reason = "skipped", stop_reason
+        draft = _Draft(reason=stop_reason)
         if stop_reason is None:
-            messages = build_messages(d, topic, settings, cfg)
-            seed = d.decision_id.int % 2**31
             try:
-                calls += 1
-                res = llm.complete(
-                    messages,
-                    purpose="generate_post",
-                    max_tokens=settings.openai_max_tokens,
-                    seed=seed,
-                    decision_id=d.decision_id,
-                )
-                text = clean_output(res.text)
-                check = validate_post(text, allow_hashtags=settings.allow_hashtags, config=cfg)
-                if not check.ok:
-                    log.info(
-                        "decision %s: invalid output (%s); one corrective retry",
-                        d.decision_id,
-                        "; ".join(check.problems),
-                    )
-                    fix = correction_messages(messages, res.text, check.problems, d, topic, settings, cfg)
-                    calls += 1
-                    res = llm.complete(
-                        fix,
-                        purpose="generate_post_correction",
-                        max_tokens=settings.openai_max_tokens,
-                        seed=seed,
-                        decision_id=d.decision_id,
-                    )
-                    text = clean_output(res.text)
-                    check = validate_post(text, allow_hashtags=settings.allow_hashtags, config=cfg)
-                if not check.ok:
-                    reason = "invalid_output: " + "; ".join(check.problems)
-                else:
-                    feats = compute_features(text, recent, cfg)
-                    if feats.is_duplicate:
-                        reason = f"duplicate: similarity {feats.max_similarity:.3f} to a recent post"
-                    else:
-                        status, reason = "queued", None
-                        recent.append(text)
+                writer.write(draft, d, topic_for(d.decision_id, topics))
             except (BudgetExceededError, CircuitOpenError, QuotaExceededError) as exc:
-                stop_reason = reason = f"{_kind(exc)}: {exc}"
-                text = None
+                stop_reason = draft.reason = f"{_kind(exc)}: {exc}"
+                draft.text = None
                 log.warning("generation stopped: %s", stop_reason)
             except LLMError as exc:
-                reason, text = f"llm_error: {exc}", None
-        assert reason is not None or status == "queued"
+                draft.reason, draft.text = f"llm_error: {exc}", None
         _store(
             pool,
             d,
             account_id=account_id,
             simulated=simulated,
-            status=status,
-            skip_reason=reason,
-            text=text,
-            feats=feats,
+            status=draft.status,
+            skip_reason=draft.reason,
+            text=draft.text,
+            feats=draft.feats,
             model=llm.model,
             template=template,
         )
-        results.append(GenerationResult(d.decision_id, status, reason, text, feats, calls, template))
+        results.append(
+            GenerationResult(
+                d.decision_id, draft.status, draft.reason, draft.text, draft.feats, draft.calls, template
+            )
+        )
     return results
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import polars as pl
 from xbot_core.errors import ConfigError, ReportError
 from xbot_core.services import analytics
 from xbot_core.services.charts import BUNDLE_MARK, vega_bundle
-from xbot_core.settings import PROJECT_DIR, Settings, get_settings
+from xbot_core.settings import PROJECT_DIR, Settings
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "report_templates"
@@ -178,9 +179,8 @@ def to_html(nb: nbformat.NotebookNode, lineage_: Mapping[str, Any]) -> str:
     return body
 
 
-def render(spec: ReportSpec, *, settings: Settings | None = None, out_dir: Path | None = None) -> Rendered:
+def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None) -> Rendered:
     """Execute and convert one report into the reports dir; writes <stem>.html and <stem>.json."""
-    settings = settings or get_settings()
     out_dir = out_dir or settings.reports_dir
     handle = spec.parameters.get("account_handle") or settings.account_handle
     source = analytics.open_source(
@@ -201,8 +201,16 @@ def render(spec: ReportSpec, *, settings: Settings | None = None, out_dir: Path 
     return Rendered(html=target, lineage=lin, execute_s=t1 - t0, cells_s=cells, convert_s=t2 - t1)
 
 
+_INDEX_LOCK = threading.Lock()  # renders may run in threads (the demo): one index writer at a time
+
+
 def write_index(out_dir: Path) -> Path:
     """reports/index.html: every rendered report grouped by kind, newest first."""
+    with _INDEX_LOCK:
+        return _write_index(out_dir)
+
+
+def _write_index(out_dir: Path) -> Path:
     import jinja2
 
     items = []
@@ -255,29 +263,18 @@ def analysis_specs(day: date, **common: Any) -> list[ReportSpec]:
     ]
 
 
-def default_simulated(settings: Settings) -> bool:
-    """Simulated data when X is the local sandbox (the embedded default and the demo), real otherwise."""
-    from urllib.parse import urlparse
-
-    return urlparse(settings.x_base_url).hostname in ("127.0.0.1", "localhost", "::1")
-
-
 def render_kind(
     kind: str,
     *,
-    day: date | None = None,
-    start: date | None = None,
-    simulated: bool | None = None,
+    day: date,
+    start: date,
+    simulated: bool,
     seed: int = 7,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[Rendered]:
-    """`xbot report daily|experiment|all` and the scheduled flow: render the reports of one kind."""
-    settings = settings or get_settings()
-    today = datetime.now(UTC).date()
-    day = day or today
-    start = start or day - timedelta(days=6)
+    """The report step's work (`xbot report`, the render flow, the demo): render the reports of one kind."""
     common: dict[str, Any] = {
-        "simulated": default_simulated(settings) if simulated is None else simulated,
+        "simulated": simulated,
         "seed": seed,
     }
     if settings.account_handle:

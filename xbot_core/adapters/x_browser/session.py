@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 from playwright.async_api import Browser, BrowserContext
 
 from xbot_core.adapters.x_browser.pages import LOGIN_PATH, is_login_url
@@ -69,15 +68,6 @@ def cookie_storage_state(base_url: str, cookies: dict[str, str]) -> dict[str, An
         ],
         "origins": [],
     }
-
-
-def is_sandbox(base_url: str, *, timeout_s: float = 3.0) -> bool:
-    """True when base_url answers like the xbot sandbox (GET /admin/health -> {"sandbox": true})."""
-    try:
-        resp = httpx.get(base_url.rstrip("/") + "/admin/health", timeout=timeout_s)
-        return resp.status_code == 200 and resp.json().get("sandbox") is True
-    except (httpx.HTTPError, ValueError):
-        return False
 
 
 async def _has_session(context: BrowserContext) -> bool:

@@ -1,9 +1,11 @@
 """The main job: the default 7-day experiment plan, end to end, on the embedded defaults and virtual time.
 
-The real flows run against the real parts — embedded Postgres, the sandbox X site driven by Chromium through
-the Playwright adapter, the sandbox LLM endpoint through the openai client — while this driver only moves the
-sandbox's virtual clock from one due event to the next and times each phase. Everything it writes is
-marked simulated and belongs to the sandbox's own account, never to a configured real one.
+A driver outside the services: it starts the sandbox through its process wrapper, moves the sandbox's virtual
+clock over HTTP from one due event to the next, and calls the same step functions the flows and the CLI call
+(`xbot_core.services.steps`) with one set of dependencies and one browser for the whole run. The steps run
+against the real parts — embedded Postgres, the sandbox X site driven by Chromium through the Playwright
+adapter, the sandbox LLM endpoint through the openai client. Everything it writes is marked simulated and
+belongs to the sandbox's own account, never to a configured real one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,8 +28,8 @@ from xbot_core.adapters.clock import SandboxClock
 from xbot_core.adapters.db import migrations
 from xbot_core.adapters.db.connection import database_url, open_pool
 from xbot_core.adapters.db.queries import query
-from xbot_core.adapters.db.repositories import ensure_account
 from xbot_core.sandbox.process import SandboxProcess
+from xbot_core.services import steps, wiring
 from xbot_core.settings import Settings
 
 RESET_QUERIES = (
@@ -52,6 +55,7 @@ class DemoConfig:
     posts_per_day: int = 8
     plan_hour_utc: int = 6  # the day's plan and generation run at this virtual hour
     render_reports: bool = True
+    report_workers: int = 2  # report notebooks rendered at once (each in its own kernel process)
 
     def __post_init__(self) -> None:
         from xbot_core.errors import ConfigError
@@ -194,77 +198,56 @@ async def _run_with(
     times: PhaseTimes,
     on_day: Callable[[int, int, str], None],
 ) -> DemoResult:
-    from flows.collect_metrics import collect_metrics
-    from flows.learn import learn
-    from flows.plan_and_generate import plan_and_generate
-    from flows.post_due import post_due
-    from xbot_core.adapters.x_browser.client import PlaywrightXClient
-    from xbot_core.services.runtime import Runtime, use_runtime
-
     clock = SandboxClock(sandbox_url)
     with times.phase("setup"):
-        with pool.connection() as conn:
-            account_id = ensure_account(
-                conn,
-                settings.account_handle,
-                settings.x_base_url,
-                str(settings.session_file),
-                settings.timezone,
-            )
+        deps = wiring.deps_for(settings, pool)
         if config.fresh:
-            _reset(pool, account_id, sandbox_url, config.days)
+            _reset(pool, deps.account_id, sandbox_url, config.days)
         await _login(settings)
-        started = _scalar(pool, "demo_plan_start", account_id=account_id)
+        started = _scalar(pool, "demo_plan_start", account_id=deps.account_id)
         start_day = started.astimezone(UTC).date() if started else clock.now().date()
         end = datetime.combine(start_day + timedelta(days=config.days), datetime.min.time(), UTC)
 
-    rt = Runtime(settings, pool, account_id, clock, simulated=True)
-    async with PlaywrightXClient.from_settings(settings, clock=clock) as x:
-        rt.x = x
-        with use_runtime(rt):
-            now = clock.now()
+    async with wiring.shared_browser(deps) as shared:
+        now = clock.now()
+        day_index = (now.date() - start_day).days
+        on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d %H:%M}")
+        while now < end:
+            day = now.date()
+            plan_at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=config.plan_hour_utc)
+            next_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+            if now <= plan_at:
+                now = plan_at
+                _set_clock(sandbox_url, now)
+            if not _scalar(
+                pool,
+                "demo_decisions_between",
+                account_id=deps.account_id,
+                start=datetime.combine(day, datetime.min.time(), UTC),
+                end=next_day,
+            ):
+                with times.phase("learning"):
+                    steps.learn_step(shared, seed=config.seed + day_index, now=now)
+                with times.phase("llm"):
+                    steps.plan_step(
+                        shared,
+                        count=config.posts_per_day,
+                        seed=config.seed * 1000 + day_index,
+                        experiment_start=start_day,
+                        now=now,
+                    )
+            now = await _events_until(next_day, shared, sandbox_url, times)
             day_index = (now.date() - start_day).days
-            on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d %H:%M}")
-            while now < end:
-                day = now.date()
-                plan_at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
-                    hours=config.plan_hour_utc
-                )
-                next_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
-                if now <= plan_at:
-                    now = plan_at
-                    _set_clock(sandbox_url, now)
-                if not _scalar(
-                    pool,
-                    "demo_decisions_between",
-                    account_id=account_id,
-                    start=datetime.combine(day, datetime.min.time(), UTC),
-                    end=next_day,
-                ):
-                    with times.phase("learning"):
-                        await asyncio.to_thread(learn, seed=config.seed + day_index, now=now)
-                    with times.phase("llm"):
-                        await asyncio.to_thread(
-                            plan_and_generate,
-                            count=config.posts_per_day,
-                            seed=config.seed * 1000 + day_index,
-                            experiment_start=start_day,
-                            now=now,
-                        )
-                now = await _events_until(
-                    next_day, pool, account_id, sandbox_url, times, settings, post_due, collect_metrics
-                )
-                day_index = (now.date() - start_day).days
-                on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d}")
-            with times.phase("learning"):
-                await asyncio.to_thread(learn, seed=config.seed + config.days, now=now)
+            on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d}")
+        with times.phase("learning"):
+            steps.learn_step(shared, seed=config.seed + config.days, now=now)
 
     reports: list[str] = []
     if config.render_reports:
         with times.phase("reports"):
-            reports = await asyncio.to_thread(_render_all, rt, start_day, config)
+            reports = await asyncio.to_thread(_render_all, deps, start_day, config)
     with pool.connection() as conn:
-        cur = conn.execute(query("demo_summary"), {"account_id": account_id})
+        cur = conn.execute(query("demo_summary"), {"account_id": deps.account_id})
         cols = [d.name for d in cur.description or []]
         row = cur.fetchone()
     summary = dict(zip(cols, row or (), strict=True))
@@ -272,21 +255,15 @@ async def _run_with(
 
 
 async def _events_until(
-    until: datetime,
-    pool: ConnectionPool,
-    account_id: int,
-    sandbox_url: str,
-    times: PhaseTimes,
-    settings: Settings,
-    post_due: Any,
-    collect_metrics: Any,
+    until: datetime, deps: steps.StepDeps, sandbox_url: str, times: PhaseTimes
 ) -> datetime:
     """Move the virtual clock from due event to due event (a post, a collection pass) until `until`."""
+    settings, account_id = deps.settings, deps.account_id
     step = timedelta(seconds=max(60, settings.min_post_interval_s))
-    now = SandboxClock(sandbox_url).now()
+    now = deps.clock.now()
     while True:
-        next_post = _scalar(pool, "demo_next_queued", account_id=account_id) if post_due else None
-        next_pass = _scalar(pool, "demo_next_pass_due", account_id=account_id)
+        next_post = _scalar(deps.pool, "demo_next_queued", account_id=account_id)
+        next_pass = _scalar(deps.pool, "demo_next_pass_due", account_id=account_id)
         due = [t for t in (next_post, next_pass) if t is not None and t < until]
         if not due:
             break
@@ -295,14 +272,14 @@ async def _events_until(
             now = target
             _set_clock(sandbox_url, now)
         progressed = False
-        if post_due is not None and next_post is not None and next_post <= now:
+        if next_post is not None and next_post <= now:
             with times.phase("browser"):
-                out = await post_due(max_posts=settings.max_posts_per_hour or 1, now=now)
-            progressed |= any(p.get("status") == "posted" for p in out.get("posts", []))
+                posted = await steps.post_step(deps, max_posts=settings.max_posts_per_hour or 1, now=now)
+            progressed |= any(p.status == "posted" for p in posted.posts)
         if next_pass is not None and next_pass <= now:
             with times.phase("browser"):
-                out = await collect_metrics(now=now)
-            progressed |= bool(out.get("stored"))
+                collected = await steps.collect_step(deps, now=now)
+            progressed |= bool(collected.stored)
         if not progressed:
             # a cap, the minimum interval or a transient failure held things back: let virtual time pass
             now = min(now + step, until)
@@ -313,17 +290,27 @@ async def _events_until(
     return now
 
 
-def _render_all(rt: Any, start_day: date, config: DemoConfig) -> list[str]:
-    """Every day's daily report, then on the last day all reports (the 7-day experiment report included)."""
-    from flows.render_reports import render_reports
+def _render_all(deps: steps.StepDeps, start_day: date, config: DemoConfig) -> list[str]:
+    """Every day's daily report, then on the last day all reports (the 7-day experiment report included).
 
+    The first report renders alone (it warms the on-disk chart bundle and the converter); the rest run in
+    `config.report_workers` threads, each notebook in its own kernel process, the longest unit first.
+    """
     last = start_day + timedelta(days=config.days - 1)
-    out: list[str] = []
-    for i in range(config.days - 1):
-        out += render_reports(report_date=start_day + timedelta(days=i), kind="daily", seed=config.seed)[
-            "rendered"
-        ]
-    out += render_reports(report_date=last, kind="all", experiment_start=start_day, seed=config.seed)[
-        "rendered"
+    units: list[dict[str, Any]] = [
+        {"kind": "daily", "day": start_day + timedelta(days=i)} for i in range(config.days - 1)
     ]
-    return out
+    units.append({"kind": "all", "day": last, "start": start_day})
+
+    def render(unit: dict[str, Any]) -> steps.ReportRun:
+        return steps.report_step(deps, seed=config.seed, **unit)
+
+    first, rest = units[0], units[1:]
+    runs = {0: render(first)}
+    with ThreadPoolExecutor(max_workers=config.report_workers, thread_name_prefix="report") as workers:
+        futures = {
+            i: workers.submit(render, u)
+            for i, u in sorted(enumerate(rest, 1), key=lambda iu: iu[1]["kind"] != "all")
+        }
+        runs |= {i: f.result() for i, f in futures.items()}
+    return [str(r.html) for i in sorted(runs) for r in runs[i].rendered]

@@ -1,0 +1,47 @@
+"""The data kind (simulated or real) comes from configuration alone: one rule, `is_sandbox_target`."""
+
+from __future__ import annotations
+
+import pytest
+
+from xbot_core.errors import ConfigError
+from xbot_core.settings import is_sandbox_target, load_settings
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:8765", True),  # the embedded default
+        ("http://127.0.0.1:40123", True),  # a test sandbox on another port
+        ("http://127.9.9.9:80", True),  # all of 127.0.0.0/8 is loopback
+        ("http://localhost:8765", True),
+        ("http://LOCALHOST:8765", True),
+        ("http://[::1]:8765", True),
+        ("https://x.com", False),
+        ("https://twitter.com", False),
+        ("http://10.0.0.5:8765", False),  # a LAN host is not the sandbox unless configured as such
+        ("http://localhost.example.com", False),
+    ],
+)
+def test_loopback_x_is_the_sandbox(url: str, expected: bool) -> None:
+    assert is_sandbox_target(url, "127.0.0.1", 8765) is expected
+
+
+def test_a_sandbox_on_another_interface_is_named_by_host_and_port() -> None:
+    assert is_sandbox_target("http://10.0.0.5:9000", "10.0.0.5", 9000) is True
+    assert is_sandbox_target("http://10.0.0.5:9001", "10.0.0.5", 9000) is False
+    assert is_sandbox_target("http://10.0.0.6:9000", "10.0.0.5", 9000) is False
+
+
+def test_settings_carry_the_rule_without_touching_the_network() -> None:
+    # nothing listens on these addresses: the answer must not depend on a probe
+    assert load_settings(_env_file=None, x_base_url="http://127.0.0.1:1").x_is_sandbox is True
+    assert load_settings(_env_file=None, x_base_url="https://x.com").x_is_sandbox is False
+    assert load_settings(_env_file=None).x_is_sandbox is True  # the embedded default is the sandbox
+
+
+def test_a_sandbox_clock_with_real_x_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="XBOT_CLOCK=sandbox needs XBOT_X_BASE_URL"):
+        load_settings(_env_file=None, clock="sandbox", x_base_url="https://x.com")
+    ok = load_settings(_env_file=None, clock="sandbox", x_base_url="http://127.0.0.1:40123")
+    assert ok.clock == "sandbox"

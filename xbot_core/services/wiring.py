@@ -1,0 +1,77 @@
+"""Wiring from settings: the pool, the account row, the clock, the X client and the budgeted LLM.
+
+The one place that chooses the implementations (STYLE 13) and builds the `StepDeps` every step takes. Flows,
+the CLI and the demo call `open_deps(settings)` once and pass the result to the steps; the demo keeps one
+browser open for all its steps with `shared_browser`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
+from functools import partial
+from typing import TYPE_CHECKING
+
+from psycopg_pool import ConnectionPool
+
+from xbot_core.adapters.clock import Clock, make_clock
+from xbot_core.adapters.db.connection import database_url, open_pool
+from xbot_core.adapters.db.repositories import ensure_account
+from xbot_core.adapters.x_browser.models import XClient
+from xbot_core.services.steps import StepDeps
+from xbot_core.settings import Settings
+
+if TYPE_CHECKING:
+    from xbot_core.services.generation import GenerationLLM
+
+
+@contextlib.contextmanager
+def open_deps(settings: Settings) -> Iterator[StepDeps]:
+    """A pool for this block and the steps' dependencies over it (the account row is ensured once)."""
+    with open_pool(database_url(settings), max_size=settings.db_pool_max) as pool:
+        yield deps_for(settings, pool)
+
+
+def deps_for(settings: Settings, pool: ConnectionPool) -> StepDeps:
+    """The steps' dependencies over an open pool: account, clock, browser and LLM factories, data kind."""
+    with pool.connection() as conn:
+        account_id = ensure_account(
+            conn, settings.account_handle, settings.x_base_url, str(settings.session_file), settings.timezone
+        )
+    clock = make_clock(settings)
+    return StepDeps(
+        pool=pool,
+        account_id=account_id,
+        clock=clock,
+        open_x=partial(_open_browser, settings, clock),
+        make_llm=partial(_budgeted_llm, pool, settings, clock),
+        simulated=settings.x_is_sandbox,
+        settings=settings,
+    )
+
+
+def _open_browser(settings: Settings, clock: Clock) -> AbstractAsyncContextManager[XClient]:
+    from xbot_core.adapters.x_browser.client import PlaywrightXClient
+
+    return PlaywrightXClient.from_settings(settings, clock=clock)
+
+
+def _budgeted_llm(pool: ConnectionPool, settings: Settings, clock: Clock) -> GenerationLLM:
+    from xbot_core.adapters.llm.client import OpenAIChatClient
+    from xbot_core.services.budget import BudgetedLLM
+
+    return BudgetedLLM(pool, OpenAIChatClient.from_settings(settings), settings, now=clock.now)
+
+
+@contextlib.asynccontextmanager
+async def shared_browser(deps: StepDeps) -> AsyncIterator[StepDeps]:
+    """`deps` whose browser stays open for the whole block: every step in it borrows the same client."""
+    async with deps.open_x() as client:
+
+        @contextlib.asynccontextmanager
+        async def borrow() -> AsyncIterator[XClient]:
+            yield client
+
+        yield dataclasses.replace(deps, open_x=borrow)
