@@ -121,10 +121,7 @@ def learn(
     with pool.connection() as conn:
         v = active_version(conn)
         with conn.transaction():
-            with conn.cursor(row_factory=dict_row) as cur:
-                rows = cur.execute(
-                    query("learning_outcomes"), {"account_id": account_id, "simulated": simulated}
-                ).fetchall()
+            rows = _outcomes(conn, account_id, simulated)
             rewards = _rewards(rows, v)
             usable = _latest_usable(rows, rewards)
             run = {
@@ -137,63 +134,87 @@ def learn(
             if len(usable) < min_outcomes:
                 message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
                 detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"
-                row = conn.execute(
-                    query("training_run_insert"),
-                    {
-                        **run,
-                        "status": "insufficient_data",
-                        "arms_trained": 0,
-                        "explore_ratio": None,
-                        "message": detail,
-                    },
-                ).fetchone()
-                assert row is not None
+                run_id = _record_run(conn, run, "insufficient_data", 0, None, detail)
                 log.info("%s (account=%s simulated=%s)", detail, account_id, simulated)
                 return LearnResult(
-                    "insufficient_data", message, simulated, v.version, len(usable), 0, None, int(row[0])
+                    "insufficient_data", message, simulated, v.version, len(usable), 0, None, run_id
                 )
             _stamp_rewards(conn, rows, rewards, v.version)
             states, skipped = train_states(usable, v, cfg, catalog)
-            conn.execute(query("bandit_arms_delete"), {"account_id": account_id, "simulated": simulated})
-            with conn.cursor() as cur:
-                cur.executemany(
-                    query("bandit_arm_insert"),
-                    [
-                        {
-                            "account_id": account_id,
-                            "scope": s.scope,
-                            "arm": s.arm,
-                            "simulated": simulated,
-                            "alpha": s.alpha,
-                            "beta": s.beta,
-                            "successes": s.successes,
-                            "failures": s.failures,
-                            "pulls": s.pulls,
-                            "sum_reward": s.sum_reward,
-                            "provisional": s.provisional,
-                            "reward_version": v.version,
-                            "updated_at": now,
-                        }
-                        for scope_states in states.values()
-                        for s in scope_states
-                    ],
-                )
+            _replace_arms(conn, account_id, simulated, states, v.version, now)
             rng = np.random.default_rng(seed)
             explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
             arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
             line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
-            row = conn.execute(
-                query("training_run_insert"),
-                {
-                    **run,
-                    "status": "trained",
-                    "arms_trained": arms_trained,
-                    "explore_ratio": explore,
-                    "message": line,
-                },
-            ).fetchone()
-            assert row is not None
+            run_id = _record_run(conn, run, "trained", arms_trained, explore, line)
     log.info(line)
     return LearnResult(
-        "trained", line, simulated, v.version, len(usable), arms_trained, explore, int(row[0]), skipped
+        "trained", line, simulated, v.version, len(usable), arms_trained, explore, run_id, skipped
     )
+
+
+def _outcomes(conn: Any, account_id: int, simulated: bool) -> list[dict[str, Any]]:
+    """Every collected pass of this data kind with the decision's arms and features."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows: list[dict[str, Any]] = cur.execute(
+            query("learning_outcomes"), {"account_id": account_id, "simulated": simulated}
+        ).fetchall()
+    return rows
+
+
+def _record_run(
+    conn: Any,
+    run: dict[str, Any],
+    status: str,
+    arms_trained: int,
+    explore_ratio: float | None,
+    message: str,
+) -> int:
+    """The training run row (also for "insufficient_data": every attempt is on record)."""
+    row = conn.execute(
+        query("training_run_insert"),
+        {
+            **run,
+            "status": status,
+            "arms_trained": arms_trained,
+            "explore_ratio": explore_ratio,
+            "message": message,
+        },
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _replace_arms(
+    conn: Any,
+    account_id: int,
+    simulated: bool,
+    states: dict[str, tuple[ArmState, ...]],
+    version: int,
+    now: datetime,
+) -> None:
+    """This kind's `bandit_arms` rows replaced by the new posteriors."""
+    conn.execute(query("bandit_arms_delete"), {"account_id": account_id, "simulated": simulated})
+    with conn.cursor() as cur:
+        cur.executemany(
+            query("bandit_arm_insert"),
+            [
+                {
+                    "account_id": account_id,
+                    "scope": s.scope,
+                    "arm": s.arm,
+                    "simulated": simulated,
+                    "alpha": s.alpha,
+                    "beta": s.beta,
+                    "successes": s.successes,
+                    "failures": s.failures,
+                    "pulls": s.pulls,
+                    "sum_reward": s.sum_reward,
+                    "provisional": s.provisional,
+                    "reward_version": version,
+                    "updated_at": now,
+                }
+                for scope_states in states.values()
+                for s in scope_states
+            ],
+        )

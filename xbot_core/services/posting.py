@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.db.queries import query
-from xbot_core.adapters.x_browser.models import TimelinePost, XClient
+from xbot_core.adapters.x_browser.models import PostRef, TimelinePost, XClient
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import RateLimitedError, SessionExpiredError
 from xbot_core.services import collection, ops
@@ -137,6 +137,32 @@ async def post_next(
 ) -> PostResult:
     """Claim the oldest due decision, publish it once, record it; guards fail closed."""
     worker = worker or worker_id()
+    post = _claim(pool, account_id, now=now, settings=settings, worker=worker)
+    if isinstance(post, PostResult):
+        return post
+    claimed = time.monotonic()
+    stopped = _stopped_after_claim(pool, post)
+    if stopped is not None:
+        return stopped
+    ref = await _publish(pool, client, post)
+    if isinstance(ref, PostResult):
+        return ref
+    _warn_if_past_lease(post, time.monotonic() - claimed, settings.lease_seconds)
+    posted_at = ref.posted_at or now  # X's time of the post; our clock when the page did not say
+    unrecorded = _record(pool, post, ref, account_id=account_id, posted_at=posted_at, worker=worker)
+    if unrecorded is not None:
+        return unrecorded
+    log.info("[post] posted %s as %s", post.decision_id, ref.tweet_id)
+    await _snapshot_followers(
+        pool, client, account_id, taken_at=posted_at, source="post", simulated=post.simulated
+    )
+    return PostResult("posted", post.decision_id, ref.tweet_id)
+
+
+def _claim(
+    pool: ConnectionPool, account_id: int, *, now: datetime, settings: Settings, worker: str
+) -> repo.QueuedPost | PostResult:
+    """The gates (mode, kill switch, rate) and the claim in one transaction under the account lock."""
     try:
         with pool.connection() as conn:
             with conn.transaction():
@@ -153,26 +179,30 @@ async def post_next(
     except ops.DB_ERRORS as exc:
         log.error("[post] blocked (db_error): cannot claim: %s: %s", type(exc).__name__, exc)
         return PostResult("blocked", reason=f"db_error: {exc}")
-    if post is None:
-        return PostResult("idle")
-    claimed = time.monotonic()
+    return post if post is not None else PostResult("idle")
 
-    # the kill switch, read fresh right before the publish
+
+def _stopped_after_claim(pool: ConnectionPool, post: repo.QueuedPost) -> PostResult | None:
+    """The kill switch, read fresh right before the publish; engaged (or unreadable) → released, blocked."""
     try:
         with pool.connection() as conn:
             gate = ops.kill_switch_gate(conn)
     except ops.DB_ERRORS as exc:
         gate = ops.Gate(False, "db_error", f"kill switch unreadable: {exc}")
-    if not gate.allowed:
-        log.warning("[post] blocked (%s) after claim of %s: %s", gate.reason, post.decision_id, gate.detail)
-        try:
-            _release(pool, post.decision_id, f"not published: {gate.reason}: {gate.detail}")
-        except ops.DB_ERRORS:
-            pass  # the lease expires; reconciliation finds nothing and requeues it
-        return PostResult("blocked", post.decision_id, reason=f"{gate.reason}: {gate.detail}")
-
+    if gate.allowed:
+        return None
+    log.warning("[post] blocked (%s) after claim of %s: %s", gate.reason, post.decision_id, gate.detail)
     try:
-        ref = await client.publish(post.content)
+        _release(pool, post.decision_id, f"not published: {gate.reason}: {gate.detail}")
+    except ops.DB_ERRORS:
+        pass  # the lease expires; reconciliation finds nothing and requeues it
+    return PostResult("blocked", post.decision_id, reason=f"{gate.reason}: {gate.detail}")
+
+
+async def _publish(pool: ConnectionPool, client: XClient, post: repo.QueuedPost) -> PostRef | PostResult:
+    """Publish once. Refused before creation → released; outcome unknown → left claimed for reconcile."""
+    try:
+        return await client.publish(post.content)
     except (SessionExpiredError, RateLimitedError) as exc:
         # refused by X before the post was created: safe to queue again
         status = _release(pool, post.decision_id, f"{type(exc).__name__}: {exc}")
@@ -191,15 +221,27 @@ async def post_next(
             pass
         return PostResult("uncertain", post.decision_id, reason=f"{type(exc).__name__}: {exc}")
 
-    elapsed = time.monotonic() - claimed
-    if elapsed > settings.lease_seconds:
+
+def _warn_if_past_lease(post: repo.QueuedPost, elapsed: float, lease_s: int) -> None:
+    if elapsed > lease_s:
         log.error(
             "[post] publish of %s took %.0f s, longer than the %d s lease: check for a duplicate",
             post.decision_id,
             elapsed,
-            settings.lease_seconds,
+            lease_s,
         )
-    posted_at = ref.posted_at or now  # X's time of the post; our clock when the page did not say
+
+
+def _record(
+    pool: ConnectionPool,
+    post: repo.QueuedPost,
+    ref: PostRef,
+    *,
+    account_id: int,
+    posted_at: datetime,
+    worker: str,
+) -> PostResult | None:
+    """Record the tweet id and status in one transaction; a failure is `unrecorded` (reconcile records it)."""
     try:
         with pool.connection() as conn, conn.transaction():
             repo.record_posted(
@@ -227,11 +269,7 @@ async def post_next(
             exc,
         )
         return PostResult("unrecorded", post.decision_id, ref.tweet_id, reason=f"db_error: {exc}")
-    log.info("[post] posted %s as %s", post.decision_id, ref.tweet_id)
-    await _snapshot_followers(
-        pool, client, account_id, taken_at=posted_at, source="post", simulated=post.simulated
-    )
-    return PostResult("posted", post.decision_id, ref.tweet_id)
+    return None
 
 
 async def reconcile(
