@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import learning_repo
 from xbot_core.domain.bandit import ArmState, BanditConfig, Observation, explore_probability, fit_scope
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.metrics import exposure_weight
@@ -72,18 +71,6 @@ def _latest_usable(rows: list[dict[str, Any]], rewards: list[float | None]) -> d
     return out
 
 
-def _stamp_rewards(conn: Any, rows: list[dict[str, Any]], rewards: list[float | None], version: int) -> None:
-    conn.execute(
-        query("outcome_set_rewards"),
-        {
-            "decision_ids": [r["decision_id"] for r in rows],
-            "passes": [r["collected_pass"] for r in rows],
-            "rewards": rewards,
-            "versions": [version if x is not None else None for x in rewards],
-        },
-    )
-
-
 def train_states(
     usable: dict[str, tuple[dict, float]], v: RewardVersion, cfg: BanditConfig, catalog: ArmCatalog
 ) -> tuple[dict[str, tuple[ArmState, ...]], int]:
@@ -121,10 +108,10 @@ def learn(
     with pool.connection() as conn:
         v = active_version(conn)
         with conn.transaction():
-            rows = _outcomes(conn, account_id, simulated)
+            rows = learning_repo.learning_outcomes(conn, account_id, simulated=simulated)
             rewards = _rewards(rows, v)
             usable = _latest_usable(rows, rewards)
-            run = {
+            run: dict[str, Any] = {
                 "account_id": account_id,
                 "simulated": simulated,
                 "reward_version": v.version,
@@ -134,87 +121,60 @@ def learn(
             if len(usable) < min_outcomes:
                 message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
                 detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"
-                run_id = _record_run(conn, run, "insufficient_data", 0, None, detail)
+                run_id = learning_repo.insert_training_run(
+                    conn,
+                    **run,
+                    status="insufficient_data",
+                    arms_trained=0,
+                    explore_ratio=None,
+                    message=detail,
+                )
                 log.info("%s (account=%s simulated=%s)", detail, account_id, simulated)
                 return LearnResult(
                     "insufficient_data", message, simulated, v.version, len(usable), 0, None, run_id
                 )
-            _stamp_rewards(conn, rows, rewards, v.version)
+            keys = [(r["decision_id"], r["collected_pass"]) for r in rows]
+            learning_repo.set_rewards(conn, keys, rewards, v.version)
             states, skipped = train_states(usable, v, cfg, catalog)
-            _replace_arms(conn, account_id, simulated, states, v.version, now)
+            arms = _arm_rows(account_id, simulated, states, v.version, now)
+            learning_repo.replace_arms(conn, account_id, simulated=simulated, arms=arms)
             rng = np.random.default_rng(seed)
             explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
             arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
             line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
-            run_id = _record_run(conn, run, "trained", arms_trained, explore, line)
+            run_id = learning_repo.insert_training_run(
+                conn, **run, status="trained", arms_trained=arms_trained, explore_ratio=explore, message=line
+            )
     log.info(line)
     return LearnResult(
         "trained", line, simulated, v.version, len(usable), arms_trained, explore, run_id, skipped
     )
 
 
-def _outcomes(conn: Any, account_id: int, simulated: bool) -> list[dict[str, Any]]:
-    """Every collected pass of this data kind with the decision's arms and features."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows: list[dict[str, Any]] = cur.execute(
-            query("learning_outcomes"), {"account_id": account_id, "simulated": simulated}
-        ).fetchall()
-    return rows
-
-
-def _record_run(
-    conn: Any,
-    run: dict[str, Any],
-    status: str,
-    arms_trained: int,
-    explore_ratio: float | None,
-    message: str,
-) -> int:
-    """The training run row (also for "insufficient_data": every attempt is on record)."""
-    row = conn.execute(
-        query("training_run_insert"),
-        {
-            **run,
-            "status": status,
-            "arms_trained": arms_trained,
-            "explore_ratio": explore_ratio,
-            "message": message,
-        },
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def _replace_arms(
-    conn: Any,
+def _arm_rows(
     account_id: int,
     simulated: bool,
     states: dict[str, tuple[ArmState, ...]],
     version: int,
     now: datetime,
-) -> None:
-    """This kind's `bandit_arms` rows replaced by the new posteriors."""
-    conn.execute(query("bandit_arms_delete"), {"account_id": account_id, "simulated": simulated})
-    with conn.cursor() as cur:
-        cur.executemany(
-            query("bandit_arm_insert"),
-            [
-                {
-                    "account_id": account_id,
-                    "scope": s.scope,
-                    "arm": s.arm,
-                    "simulated": simulated,
-                    "alpha": s.alpha,
-                    "beta": s.beta,
-                    "successes": s.successes,
-                    "failures": s.failures,
-                    "pulls": s.pulls,
-                    "sum_reward": s.sum_reward,
-                    "provisional": s.provisional,
-                    "reward_version": version,
-                    "updated_at": now,
-                }
-                for scope_states in states.values()
-                for s in scope_states
-            ],
-        )
+) -> list[dict[str, Any]]:
+    """The bandit_arms rows of the new posteriors."""
+    return [
+        {
+            "account_id": account_id,
+            "scope": s.scope,
+            "arm": s.arm,
+            "simulated": simulated,
+            "alpha": s.alpha,
+            "beta": s.beta,
+            "successes": s.successes,
+            "failures": s.failures,
+            "pulls": s.pulls,
+            "sum_reward": s.sum_reward,
+            "provisional": s.provisional,
+            "reward_version": version,
+            "updated_at": now,
+        }
+        for scope_states in states.values()
+        for s in scope_states
+    ]

@@ -20,8 +20,8 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from xbot_core.adapters.db import queue_repo
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.adapters.db.queries import query
 from xbot_core.adapters.x_browser.models import PostRef, TimelinePost, XClient
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import RateLimitedError, SessionExpiredError
@@ -74,9 +74,9 @@ class _Blocked(Exception):
 def _release(pool: ConnectionPool, decision_id: UUID, error: str) -> Literal["requeued", "failed"]:
     """Back to the queue, or failed after MAX_ATTEMPTS claims; the error is kept on the row."""
     with pool.connection() as conn, conn.transaction():
-        row = conn.execute(query("claim_attempts"), {"decision_id": decision_id}).fetchone()
+        attempts = queue_repo.claim_attempts(conn, decision_id)
         status: Literal["requeued", "failed"] = (
-            "failed" if row is not None and row[0] >= MAX_ATTEMPTS else "requeued"
+            "failed" if attempts is not None and attempts >= MAX_ATTEMPTS else "requeued"
         )
         repo.release_claim(
             conn, decision_id, status="failed" if status == "failed" else "queued", error=error
@@ -89,22 +89,16 @@ def pending_work(
 ) -> tuple[int, int]:
     """(due queued decisions, expired claims): lets a run skip opening the browser when both are 0."""
     with pool.connection() as conn:
-        row = conn.execute(
-            query("posting_work"), {"account_id": account_id, "now": now, "grace_s": grace_s}
-        ).fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+        return queue_repo.posting_work(conn, account_id, now=now, grace_s=grace_s)
 
 
 def skip_due_in_shadow(pool: ConnectionPool, account_id: int, *, now: datetime, grace_s: int = 60) -> int:
     """Shadow mode: close every due queued decision as skipped (never published); returns how many."""
     with pool.connection() as conn, conn.transaction():
-        rows = conn.execute(
-            query("skip_due_decisions"),
-            {"account_id": account_id, "now": now, "grace_s": grace_s, "reason": SHADOW_SKIP_REASON},
-        ).fetchall()
-    if rows:
-        log.info("[post] shadow mode: %d due decisions skipped, nothing published", len(rows))
-    return len(rows)
+        skipped = queue_repo.skip_due(conn, account_id, now=now, grace_s=grace_s, reason=SHADOW_SKIP_REASON)
+    if skipped:
+        log.info("[post] shadow mode: %d due decisions skipped, nothing published", skipped)
+    return skipped
 
 
 async def _snapshot_followers(
@@ -213,10 +207,7 @@ async def _publish(pool: ConnectionPool, client: XClient, post: repo.QueuedPost)
         log.error("[post] uncertain %s: %s: %s", post.decision_id, type(exc).__name__, exc)
         try:
             with pool.connection() as conn, conn.transaction():
-                conn.execute(
-                    query("note_claim_error"),
-                    {"decision_id": post.decision_id, "error": f"{type(exc).__name__}: {exc}"[:2000]},
-                )
+                queue_repo.note_claim_error(conn, post.decision_id, f"{type(exc).__name__}: {exc}")
         except ops.DB_ERRORS:
             pass
         return PostResult("uncertain", post.decision_id, reason=f"{type(exc).__name__}: {exc}")
@@ -293,10 +284,7 @@ async def reconcile(
     with pool.connection() as conn, conn.transaction():
         claims = repo.expired_claims(conn, account_id, now=now)
         ids = [e.tweet_id for e in timeline]
-        taken = {
-            r[0]
-            for r in conn.execute(query("posted_tweet_ids"), {"account_id": account_id, "tweet_ids": ids})
-        }
+        taken = queue_repo.posted_tweet_ids(conn, account_id, ids)
         for claim in claims:
             match = next((e for e in by_hash.get(claim.content_hash, []) if e.tweet_id not in taken), None)
             if match is not None:
@@ -316,8 +304,8 @@ async def reconcile(
                     "[reconcile] %s found on the timeline as %s: recorded", claim.decision_id, match.tweet_id
                 )
                 continue
-            row = conn.execute(query("claim_attempts"), {"decision_id": claim.decision_id}).fetchone()
-            final = row is not None and row[0] >= MAX_ATTEMPTS
+            attempts = queue_repo.claim_attempts(conn, claim.decision_id)
+            final = attempts is not None and attempts >= MAX_ATTEMPTS
             repo.release_claim(
                 conn,
                 claim.decision_id,
