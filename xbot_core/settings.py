@@ -202,6 +202,11 @@ class Settings(BaseSettings):
         return is_sandbox_target(self.x_base_url, self.sandbox_host, self.sandbox_port)
 
     @property
+    def sandbox_x_url(self) -> str | None:
+        """XBOT_X_BASE_URL when it is the sandbox, else None: the only base for sandbox-only /admin/* URLs."""
+        return self.x_base_url if self.x_is_sandbox else None
+
+    @property
     def session_file(self) -> Path:
         return self.x_session_file or self.data_dir / "session" / "storage_state.json"
 

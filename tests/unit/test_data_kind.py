@@ -40,6 +40,12 @@ def test_settings_carry_the_rule_without_touching_the_network() -> None:
     assert load_settings(_env_file=None).x_is_sandbox is True  # the embedded default is the sandbox
 
 
+def test_sandbox_only_urls_have_a_base_only_when_x_is_the_sandbox() -> None:
+    assert load_settings(_env_file=None, x_base_url="https://x.com").sandbox_x_url is None
+    local = load_settings(_env_file=None, x_base_url="http://127.0.0.1:40123/")
+    assert local.sandbox_x_url == "http://127.0.0.1:40123"
+
+
 def test_a_sandbox_clock_with_real_x_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="XBOT_CLOCK=sandbox needs XBOT_X_BASE_URL"):
         load_settings(_env_file=None, clock="sandbox", x_base_url="https://x.com")
