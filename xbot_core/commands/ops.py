@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from xbot_core.adapters.db.queries import query
 from xbot_core.services import ops, posting, steps, wiring
 from xbot_core.settings import get_settings
 
@@ -50,31 +49,6 @@ def resume(
     typer.echo("kill switch released: posting resumes at the next run")
 
 
-def _status(deps: steps.StepDeps) -> dict[str, Any]:
-    now = deps.now()
-    with deps.pool.connection() as conn:
-        ks = ops.kill_switch(conn)
-        queue = conn.execute(query("queue_summary"), {"account_id": deps.account_id}).fetchall()
-        gate = ops.rate_gate(
-            conn,
-            deps.account_id,
-            now=now,
-            max_per_hour=deps.settings.max_posts_per_hour,
-            min_interval_s=deps.settings.min_post_interval_s,
-        )
-    due, expired = posting.pending_work(deps.pool, deps.account_id, now=now)
-    return {
-        "account": deps.settings.account_handle,
-        "now": now,
-        "mode": deps.settings.mode,
-        "kill_switch": asdict(ks),
-        "rate": "open" if gate.allowed else f"{gate.reason}: {gate.detail}",
-        "due_now": due,
-        "expired_claims": expired,
-        "queue": {r[0]: {"n": r[1], "oldest_scheduled": r[2], "oldest_lease": r[3]} for r in queue},
-    }
-
-
 def post(
     max_posts: Annotated[int, typer.Option("--max", min=1, help="Publish at most this many.")] = 1,
     status: Annotated[
@@ -84,7 +58,7 @@ def post(
     """Run the posting step once: reconcile expired claims, then publish what is due (exactly once)."""
     with wiring.open_deps(get_settings()) as deps:
         if status:
-            _echo(_status(deps))
+            _echo(posting.queue_status(deps.pool, deps.account_id, now=deps.now(), settings=deps.settings))
         else:
             _echo(asyncio.run(steps.post_step(deps, max_posts=max_posts)).as_dict())
 

@@ -12,7 +12,7 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -90,6 +90,33 @@ def pending_work(
     """(due queued decisions, expired claims): lets a run skip opening the browser when both are 0."""
     with pool.connection() as conn:
         return queue_repo.posting_work(conn, account_id, now=now, grace_s=grace_s)
+
+
+def queue_status(
+    pool: ConnectionPool, account_id: int, *, now: datetime, settings: Settings
+) -> dict[str, object]:
+    """What `xbot post --status` shows: mode, kill switch, rate gate, due work and the queue per status."""
+    with pool.connection() as conn:
+        ks = ops.kill_switch(conn)
+        queue = queue_repo.queue_summary(conn, account_id)
+        gate = ops.rate_gate(
+            conn,
+            account_id,
+            now=now,
+            max_per_hour=settings.max_posts_per_hour,
+            min_interval_s=settings.min_post_interval_s,
+        )
+    due, expired = pending_work(pool, account_id, now=now)
+    return {
+        "account": settings.account_handle,
+        "now": now,
+        "mode": settings.mode,
+        "kill_switch": asdict(ks),
+        "rate": "open" if gate.allowed else f"{gate.reason}: {gate.detail}",
+        "due_now": due,
+        "expired_claims": expired,
+        "queue": queue,
+    }
 
 
 def skip_due_in_shadow(pool: ConnectionPool, account_id: int, *, now: datetime, grace_s: int = 60) -> int:

@@ -49,3 +49,9 @@ def posted_tweet_ids(conn: psycopg.Connection, account_id: int, tweet_ids: Seque
     """Which of `tweet_ids` are already recorded for the account."""
     rows = conn.execute(query("posted_tweet_ids"), {"account_id": account_id, "tweet_ids": list(tweet_ids)})
     return {r[0] for r in rows}
+
+
+def queue_summary(conn: psycopg.Connection, account_id: int) -> dict[str, dict[str, object]]:
+    """Per status: how many, the oldest scheduled time and the oldest lease (`xbot post --status`)."""
+    rows = conn.execute(query("queue_summary"), {"account_id": account_id}).fetchall()
+    return {r[0]: {"n": r[1], "oldest_scheduled": r[2], "oldest_lease": r[3]} for r in rows}
