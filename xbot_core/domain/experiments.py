@@ -76,7 +76,7 @@ class Experiment:
 class Assignment:
     """Which variant a decision is in and the probability of that variant."""
 
-    experiment_id: int
+    experiment_id: int | str
     variant: Variant
     probability: float
 
@@ -87,7 +87,7 @@ def assignment_unit(experiment_id: int | str, decision_id: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
-def assign(experiment_id: int, share: float, decision_id: object) -> Assignment:
+def assign(experiment_id: int | str, share: float, decision_id: object) -> Assignment:
     """Deterministic assignment of a decision: treatment with probability `share` (`assignment.probability`
     is P(variant), stored with the assignment; the logged arm propensity is domain.override's marginal)."""
     if not 0 < share < 1:
