@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -27,6 +26,7 @@ from xbot_core.domain.metrics import er_expr, fpki_expr, reply_rate_expr, retwee
 from xbot_core.domain.override import EXPERIMENT_POLICY, marginal_probabilities
 from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion, with_rewards
 from xbot_core.errors import ConfigError
+from xbot_core.package_data import EXPERIMENT_PLAN
 
 BASE = {"fpki": 1.5, "retweet_rate": 0.006, "reply_rate": 0.004}
 SHIFT = {"fpki": 0.4, "retweet_rate": 0.0015, "reply_rate": 0.001}
@@ -39,9 +39,7 @@ OTHER_RATES = {
 }
 
 
-DEFAULT_PLAN: ExperimentPlan = load_plan(
-    Path(__file__).resolve().parent.parent / "experiments" / "plan_7d.toml"
-)
+DEFAULT_PLAN: ExperimentPlan = load_plan(EXPERIMENT_PLAN)
 
 
 @dataclass(frozen=True)
