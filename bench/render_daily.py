@@ -42,7 +42,7 @@ def main() -> None:
     print(f"history: {posts:,} posts (@{HANDLE}); report window 7 days; output {out}")
     for i in range(args.repeat):
         t = time.perf_counter()
-        r = reports.render(spec)
+        r = reports.render(spec, settings=get_settings())
         wall = time.perf_counter() - t
         print(
             f"run {i + 1}: cells {r.cells_s:.2f} s + HTML {r.convert_s:.2f} s = "

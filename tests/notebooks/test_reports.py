@@ -22,6 +22,7 @@ COMMON = {"simulated": True, "seed": 7}
 def rendered(report_env: Path, sim_history: dict[str, Any]) -> dict[str, Any]:
     """Render every report notebook once (kind → Rendered)."""
     from xbot_core.services import reports
+    from xbot_core.settings import get_settings
 
     plan_start = date(2026, 1, 1)  # the last seven days of the simulated history
     reward, bandit = reports.analysis_specs(SIM_END, **COMMON)
@@ -34,7 +35,7 @@ def rendered(report_env: Path, sim_history: dict[str, Any]) -> dict[str, Any]:
         reward,
         bandit,
     ]
-    return {s.kind: reports.render(s) for s in specs}
+    return {s.kind: reports.render(s, settings=get_settings()) for s in specs}
 
 
 def test_daily_report_renders_with_lineage(rendered: dict[str, Any], report_env: Path) -> None:

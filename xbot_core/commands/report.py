@@ -45,9 +45,12 @@ def _simulated(data: str | None) -> bool | None:
 def _run(kind: str, day: date | None, start: date | None, data: str | None, seed: int) -> None:
     from xbot_core.services import reports
 
-    for r in reports.render_kind(kind, day=day, start=start, simulated=_simulated(data), seed=seed):
+    settings = get_settings()
+    for r in reports.render_kind(
+        kind, day=day, start=start, simulated=_simulated(data), seed=seed, settings=settings
+    ):
         typer.echo(f"{r.html}  (notebook {r.cells_s:.1f} s, HTML {r.convert_s:.1f} s)")
-    typer.echo(f"index: {get_settings().reports_dir / 'index.html'}")
+    typer.echo(f"index: {settings.reports_dir / 'index.html'}")
 
 
 @app.command()

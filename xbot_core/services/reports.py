@@ -28,7 +28,7 @@ from xbot_core.package_data import NOTEBOOKS_DIR
 from xbot_core.package_data import REPORT_TEMPLATES_DIR as TEMPLATES_DIR
 from xbot_core.services import analytics
 from xbot_core.services.charts import BUNDLE_MARK, vega_bundle
-from xbot_core.settings import PROJECT_DIR, Settings, get_settings
+from xbot_core.settings import PROJECT_DIR, Settings
 
 INDEX_TEMPLATE = INDEX_TEMPLATE_PATH.name
 LAB_ONLY_TAG = "lab_only"
@@ -179,9 +179,8 @@ def to_html(nb: nbformat.NotebookNode, lineage_: Mapping[str, Any]) -> str:
     return body
 
 
-def render(spec: ReportSpec, *, settings: Settings | None = None, out_dir: Path | None = None) -> Rendered:
+def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None) -> Rendered:
     """Execute and convert one report into the reports dir; writes <stem>.html and <stem>.json."""
-    settings = settings or get_settings()
     out_dir = out_dir or settings.reports_dir
     handle = spec.parameters.get("account_handle") or settings.account_handle
     source = analytics.open_source(
@@ -269,10 +268,9 @@ def render_kind(
     start: date | None = None,
     simulated: bool | None = None,
     seed: int = 7,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[Rendered]:
     """`xbot report daily|experiment|all` and the scheduled flow: render the reports of one kind."""
-    settings = settings or get_settings()
     today = datetime.now(UTC).date()
     day = day or today
     start = start or day - timedelta(days=6)
