@@ -6,7 +6,7 @@ come from the test venv's site-packages through a .pth line and nbconvert's temp
 seconds; .pth files inside that folder, such as the editable install's finder, are not processed, so xbot_core
 can only come from the wheel). Then
 `xbot db migrate`, `xbot report simulate` and `xbot report daily` run from that venv against a fresh database,
-outside the checkout and without PYTHONPATH.
+outside the checkout and without PYTHONPATH. An editable install of a copy reads the top-level folders.
 """
 
 from __future__ import annotations
@@ -59,14 +59,38 @@ def wheel_db(server_url: str) -> Iterator[str]:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def test_wheel_migrates_and_renders_the_daily_report(wheel_db: str, tmp_path: Path) -> None:
-    src = tmp_path / "src"
+def _copy_project(src: Path) -> None:
     shutil.copytree(
         PROJECT_DIR,
         src,
         symlinks=True,
         ignore=lambda _d, names: [n for n in names if n in _SKIP or n.endswith(".egg-info")],
     )
+
+
+def test_editable_install_reads_the_top_level_folders(tmp_path: Path) -> None:
+    src, venv = tmp_path / "src", tmp_path / "venv"
+    _copy_project(src)
+    _run([str(UV), "venv", "--python", sys.executable, str(venv)], cwd=tmp_path)
+    py = venv / "bin" / "python"
+    _run([str(UV), "pip", "install", "--python", str(py), "--no-deps", "-e", str(src)], cwd=tmp_path)
+    site = Path(
+        _run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=tmp_path).strip()
+    )
+    (site / "zz_test_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XBOT_", "PYTHON", "VIRTUAL_ENV"))}
+    code = (
+        "import xbot_core.package_data as p; print(p.ROOT); print(p.NOTEBOOKS_DIR.resolve()); "
+        "print(len(list(p.MIGRATIONS_DIR.glob('*.up.sql'))))"
+    )
+    root, notebooks, n_up = _run([str(py), "-c", code], cwd=tmp_path, env=env).split()
+    assert (root, notebooks) == (str(src / "xbot_core"), str(src / "notebooks"))
+    assert int(n_up) == len(list((src / "sql" / "migrations").glob("*.up.sql"))) >= 1
+
+
+def test_wheel_migrates_and_renders_the_daily_report(wheel_db: str, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _copy_project(src)
     (src / "reports" / "stray.html").write_text("rendered output is not package data")
     _run([str(UV), "build", "--out-dir", str(tmp_path / "dist")], cwd=src)
     (wheel,) = (tmp_path / "dist").glob("*.whl")
