@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xbot_core.errors import ConfigError
+from xbot_core.package_data import EXPERIMENT_PLAN
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _TRUE = {"1", "true", "yes", "on"}
@@ -133,7 +134,7 @@ class Settings(BaseSettings):
     min_post_interval_s: int = Field(default=300, ge=0, description="Minimum seconds between two posts.")
     lease_seconds: int = Field(default=120, ge=5, description="Lease on a claimed decision before reconcile.")
     experiment_plan: Path = Field(
-        default=PROJECT_DIR / "xbot_core" / "experiments" / "plan_7d.toml",
+        default=EXPERIMENT_PLAN,
         description="TOML experiment plan.",
     )
     reports_dir: Path = Field(default=PROJECT_DIR / "reports", description="Where rendered HTML goes.")

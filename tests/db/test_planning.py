@@ -98,18 +98,24 @@ def test_experiments_override_and_assign(db_pool: ConnectionPool, clean_db: str,
     treated = [d for d in plan if d.variant == "treatment"]
     assert all(d.experiment_id == q.experiment_id for d in plan)
     assert abs(len(treated) / 200 - 0.30) < 0.1  # binomial sd ≈ 0.032 (the 1 % check is in the unit tests)
+    # logged: the marginal share·1[a = T] + (1 − share)·π_b(a), π_b ≈ 0.2 per arm (untrained, Monte Carlo)
+    p_t = {d.p_hook_pattern for d in plan if d.hook_pattern == "question_cta"}
+    assert len(p_t) == 1 and abs(p_t.pop() - (0.3 + 0.7 * 0.2)) < 0.7 * 0.03
     for d in plan:
         check_decision(d, day3, "UTC")
         if d.variant == "treatment":
-            assert (d.hook_pattern, d.p_hook_pattern, d.policy) == ("question_cta", 0.3, "experiment")
+            assert (d.hook_pattern, d.policy) == ("question_cta", "experiment")
         else:
-            assert d.policy == "thompson" and d.p_hook_pattern < 0.7  # 0.7 × the bandit's propensity
+            assert d.policy == "thompson"
+            if d.hook_pattern != "question_cta":
+                assert abs(d.p_hook_pattern - 0.7 * 0.2) < 0.7 * 0.03
+    assert any(d.variant == "control" and d.hook_pattern == "question_cta" for d in plan)
     day5 = datetime(2026, 1, 9, 7, tzinfo=UTC)
     plan5 = planning.plan_posts(db_pool, account_id, now=day5, count=100, rng=np.random.default_rng(4))
     for d in plan5:
         assert d.experiment_id == late.experiment_id
         if d.variant == "treatment":
-            assert (d.timing_slot, d.p_timing_slot) == ("late_evening", 0.2)
+            assert d.timing_slot == "late_evening" and 0.2 < d.p_timing_slot < 1
             assert 20 <= d.scheduled_at.hour < 22
     day7 = datetime(2026, 1, 11, 7, tzinfo=UTC)
     assert all(
@@ -169,3 +175,26 @@ def test_experiment_status_follows_its_window(
         conn.execute("UPDATE experiments SET status = 'shipped' WHERE name = 'question_cta'")
     planning.advance_experiment_status(db_pool, account_id, now=day(12))
     assert statuses() == {"late_evening_slot": "analysing", "question_cta": "shipped"}
+
+
+def test_experiment_logs_the_marginal_propensity_on_trained_arms(
+    db_pool: ConnectionPool, clean_db: str, account_id: int
+) -> None:
+    with psycopg.connect(clean_db) as conn:
+        for arm in CAT.hook_pattern:
+            a, b = (60.0, 5.0) if arm == "number_list" else (5.0, 60.0)
+            conn.execute(
+                "INSERT INTO bandit_arms (account_id, scope, arm, simulated, alpha, beta, successes,"
+                " failures, pulls) VALUES (%s, 'hook_pattern', %s, false, %s, %s, %s, %s, 100)",
+                (account_id, arm, a, b, a - 1, b - 1),
+            )
+    planning.ensure_experiments(db_pool, account_id, PLAN, START)
+    day3 = datetime(2026, 1, 7, 7, tzinfo=UTC)  # question_cta on hook_pattern, share 0.3
+    plan = planning.plan_posts(db_pool, account_id, now=day3, count=200, rng=np.random.default_rng(6))
+    # π_b: ε = 0.05 → number_list 0.96, every other arm 0.01 (as in test_trained_arms_steer_the_choice);
+    # question_cta: 0.3 + 0.7·0.01 = 0.307; number_list: 0.7·0.96 = 0.672; others: 0.7·0.01 = 0.007
+    expected = {"question_cta": 0.307, "number_list": 0.672}
+    for d in plan:
+        assert round(d.p_hook_pattern, 5) == expected.get(d.hook_pattern, 0.007), d
+        assert d.policy == ("experiment" if d.variant == "treatment" else "thompson")
+    assert {d.hook_pattern for d in plan if d.variant == "treatment"} == {"question_cta"}

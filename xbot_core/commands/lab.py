@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from xbot_core.package_data import NOTEBOOKS_DIR
 from xbot_core.settings import PROJECT_DIR, get_settings
 
 
@@ -46,7 +47,7 @@ def lab(
         sys.executable,
         "-m",
         "jupyterlab",
-        f"--notebook-dir={PROJECT_DIR / 'notebooks'}",
+        f"--notebook-dir={NOTEBOOKS_DIR.resolve()}",
         f"--port={port}",
         "--ServerApp.ip=127.0.0.1",
         "--LabApp.news_url=None",

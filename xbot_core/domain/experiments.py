@@ -2,9 +2,9 @@
 
 A decision is in treatment when u(experiment_id, decision_id) < share, with u a uniform number in [0, 1)
 taken from sha256 of the pair: stable across processes and machines, independent between experiments. The
-treatment arm overrides the bandit for the experiment's scope; the recorded probability of that scope's choice
-is then the assignment probability (share); in control the bandit chooses and its propensity is multiplied by
-the control probability (1 − share), so the logged value is always P(variant, arm) under the logging policy.
+treatment arm overrides the bandit for the experiment's scope; in control the bandit chooses (T included). The
+logged propensity of that scope's arm is the marginal share·1[a = T] + (1 − share)·π_b(a):
+xbot_core.domain.override holds that rule.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Experiment:
 class Assignment:
     """Which variant a decision is in and the probability of that variant."""
 
-    experiment_id: int
+    experiment_id: int | str
     variant: Variant
     probability: float
 
@@ -87,8 +87,9 @@ def assignment_unit(experiment_id: int | str, decision_id: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
-def assign(experiment_id: int, share: float, decision_id: object) -> Assignment:
-    """Deterministic assignment of a decision: treatment with probability `share`."""
+def assign(experiment_id: int | str, share: float, decision_id: object) -> Assignment:
+    """Deterministic assignment of a decision: treatment with probability `share` (`assignment.probability`
+    is P(variant), stored with the assignment; the logged arm propensity is domain.override's marginal)."""
     if not 0 < share < 1:
         raise ConfigError(f"experiment share must be in (0, 1), got {share!r}")
     if assignment_unit(experiment_id, decision_id) < share:

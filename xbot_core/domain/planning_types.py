@@ -20,8 +20,8 @@ class PlannedDecision:
 
     `propensity` is the product of the per-scope probabilities (scopes are chosen independently). When the
     decision is in an experiment, `experiment_id`/`variant` are set and the experiment's scope carries the
-    assignment probability (see xbot_core.domain.experiments); `policy` is "experiment" for a treatment
-    decision, else the bandit policy that chose the arms.
+    marginal probability of its arm, share·1[a = T] + (1 − share)·π_b(a) (xbot_core.domain.override);
+    `policy` is "experiment" for a treatment decision, else the bandit policy that chose the arms.
     """
 
     decision_id: uuid.UUID

@@ -26,9 +26,9 @@ from xbot_core.adapters.db.connection import database_url, redact
 from xbot_core.adapters.db.queries import parse_queries
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.errors import ConfigError, DatabaseError
-from xbot_core.settings import PROJECT_DIR, Settings, get_settings
+from xbot_core.package_data import ANALYTICS_DIR
+from xbot_core.settings import Settings, get_settings
 
-ANALYTICS_DIR = PROJECT_DIR / "sql" / "analytics"
 FRAMES_DIR = ANALYTICS_DIR / "frames"
 # psql's quoted-variable syntax; `::type` casts never match (no quote after the colons)
 _PSQL_VAR = re.compile(r"(?<![:\w]):'([A-Za-z_][A-Za-z0-9_]*)'")

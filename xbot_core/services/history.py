@@ -19,6 +19,7 @@ import psycopg
 
 from xbot_core.adapters.db.queries import query
 from xbot_core.adapters.db.repositories import copy_frame, copy_rows, ensure_account
+from xbot_core.domain.bandit import ArmState
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import ConfigError
@@ -117,18 +118,16 @@ def generate(conn: psycopg.Connection, cfg: HistoryConfig, *, replace: bool = Fa
         snapshots=n_snap,
         experiments=experiments,
         arm_effects=arm_effects(shifts, DEFAULT_VERSION),
-        config={k: v for k, v in asdict(cfg).items() if k not in ("catalog", "plan")},
+        config={k: v for k, v in asdict(cfg).items() if k not in ("catalog", "plan", "bandit")},
     )
 
 
 def _write_experiments(conn: psycopg.Connection, cfg: HistoryConfig, account_id: int) -> dict[str, int]:
+    """The plan's experiments over the history's last days (none in a history shorter than the plan)."""
     out: dict[str, int] = {}
-    if cfg.days < 7:
+    if cfg.plan_start is None:
         return out
-    plan_start = cfg.start + timedelta(days=cfg.days - 7)
-    for spec in cfg.plan:
-        starts = plan_start + timedelta(days=spec.first_day)
-        ends = starts + timedelta(days=spec.days)
+    for spec, starts, ends in cfg.plan.windows(cfg.plan_start, "UTC"):
         row = conn.execute(
             query("history_insert_experiment"),
             {
@@ -297,7 +296,11 @@ def _write_snapshots(
 
 
 def _write_learning(
-    conn: psycopg.Connection, runs: pl.DataFrame, state: dict, account_id: int, as_of: datetime
+    conn: psycopg.Connection,
+    runs: pl.DataFrame,
+    state: dict[str, tuple[ArmState, ...]],
+    account_id: int,
+    as_of: datetime,
 ) -> None:
     copy_rows(
         conn,
@@ -328,27 +331,25 @@ def _write_learning(
             for r in runs.iter_rows(named=True)
         ),
     )
-    rows: list[Sequence[object]] = []
-    for scope, st in state.items():
-        for i, arm in enumerate(st["arms"]):
-            a, b = float(st["alpha"][i]), float(st["beta"][i])
-            rows.append(
-                (
-                    account_id,
-                    scope,
-                    arm,
-                    True,
-                    a,
-                    b,
-                    a - 1.0,
-                    b - 1.0,
-                    int(st["pulls"][i]),
-                    float(st["sum_reward"][i]),
-                    0,
-                    DEFAULT_VERSION.version,
-                    as_of,
-                )
-            )
+    rows: list[Sequence[object]] = [
+        (
+            account_id,
+            st.scope,
+            st.arm,
+            True,
+            st.alpha,
+            st.beta,
+            st.successes,
+            st.failures,
+            st.pulls,
+            st.sum_reward,
+            st.provisional,
+            DEFAULT_VERSION.version,
+            as_of,
+        )
+        for states in state.values()
+        for st in states
+    ]
     copy_rows(
         conn,
         "bandit_arms",

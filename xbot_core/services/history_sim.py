@@ -2,9 +2,11 @@
 
 The audience model is additive and therefore has an exact ground truth: each arm of each scope shifts the
 post's FPKI, retweet rate and reply rate by a fixed amount, so under reward version 1 each arm adds a known
-constant to the expected reward (`arm_effects`). Decisions are made by a per-scope Thompson bandit with
-ε-exploration (DESIGN.md), learning with a lag (only outcomes whose pass 2 is collected), and the default
-7-day experiment plan over the last seven days. xbot_core.services.history writes the result.
+constant to the expected reward (`arm_effects`). Decisions follow the live rules of xbot_core.domain:
+per-scope bandits (`bandit.policy_probabilities`: Thompson by Monte Carlo, ε decay), learning with a lag
+(only outcomes whose pass 2 is collected, `bandit_batch.add_outcomes`), and the 7-day experiment plan
+(`experiments.assign`, `override.marginal_probabilities`) over the last days. xbot_core.services.history
+writes the result.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 import polars as pl
 
+from xbot_core.domain.bandit import ArmState, BanditConfig, policy_probabilities, prior
+from xbot_core.domain.bandit_batch import add_outcomes
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.domain.experiments import ExperimentPlan, ExperimentSpec, assign, load_plan
 from xbot_core.domain.metrics import er_expr, fpki_expr, reply_rate_expr, retweet_rate_expr
-from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion, reward_expr
+from xbot_core.domain.override import EXPERIMENT_POLICY, marginal_probabilities
+from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion, with_rewards
 from xbot_core.errors import ConfigError
+from xbot_core.package_data import EXPERIMENT_PLAN
 
 BASE = {"fpki": 1.5, "retweet_rate": 0.006, "reply_rate": 0.004}
 SHIFT = {"fpki": 0.4, "retweet_rate": 0.0015, "reply_rate": 0.001}
@@ -32,22 +39,7 @@ OTHER_RATES = {
 }
 
 
-@dataclass(frozen=True)
-class ExperimentSpec:
-    """One experiment of the plan, placed by day offset within the last seven days (0 = first day)."""
-
-    name: str
-    scope: str
-    treatment_arm: str
-    share: float
-    first_day: int
-    days: int
-
-
-DEFAULT_PLAN: tuple[ExperimentSpec, ...] = (
-    ExperimentSpec("question_cta", "hook_pattern", "question_cta", 0.30, first_day=2, days=2),
-    ExperimentSpec("late_evening_slot", "timing_slot", "late_evening", 0.20, first_day=4, days=2),
-)
+DEFAULT_PLAN: ExperimentPlan = load_plan(EXPERIMENT_PLAN)
 
 
 @dataclass(frozen=True)
@@ -63,9 +55,9 @@ class HistoryConfig:
     median_impressions: float = 900.0
     impressions_sigma: float = 0.8
     pass1_share: float = 0.55
-    mc_draws: int = 2000
     learn_lag_days: int = 2
-    plan: tuple[ExperimentSpec, ...] = DEFAULT_PLAN
+    plan: ExperimentPlan = DEFAULT_PLAN
+    bandit: BanditConfig = field(default_factory=BanditConfig)
     catalog: ArmCatalog = field(default_factory=ArmCatalog)
 
     def __post_init__(self) -> None:
@@ -76,7 +68,7 @@ class HistoryConfig:
             problems.append("pass1_share must be in (0, 1]")
         if self.learn_lag_days < 1:
             problems.append("learn_lag_days must be ≥ 1")
-        for spec in self.plan:
+        for spec in self.plan.experiments:
             if spec.treatment_arm not in self.catalog.arms(spec.scope):
                 problems.append(f"experiment {spec.name!r}: {spec.treatment_arm!r} is not a {spec.scope} arm")
         if problems:
@@ -85,6 +77,23 @@ class HistoryConfig:
     @property
     def start(self) -> datetime:
         return datetime.combine(self.end_day - timedelta(days=self.days - 1), time(0), tzinfo=UTC)
+
+    @property
+    def plan_start(self) -> date | None:
+        """Day 1 of the plan, which runs over the last `plan.length_days` days; None in a shorter history."""
+        if self.days < self.plan.length_days:
+            return None
+        return self.end_day - timedelta(days=self.plan.length_days - 1)
+
+    def experiment_on(self, day: int) -> ExperimentSpec | None:
+        """The plan's experiment on simulated day `day` (0-based), if any."""
+        offset = self.days - self.plan.length_days
+        if offset < 0:
+            return None
+        for spec in self.plan.experiments:
+            if spec.first_day - 1 <= day - offset <= spec.last_day - 1:
+                return spec
+        return None
 
     @property
     def as_of(self) -> datetime:
@@ -123,96 +132,105 @@ def arm_effects(
 _ID_NAMESPACE = uuid.UUID("6f1d2a52-3c0e-4f5e-9b7a-0c1d2e3f4a5b")  # fixed: ids reproduce across runs
 
 
-def _thompson(alpha: np.ndarray, beta: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    samples = rng.beta(alpha[:, None], beta[:, None], size=(alpha.size, draws))
-    wins = np.bincount(samples.argmax(axis=0), minlength=alpha.size)
-    return wins / draws
+# an experiment's key for the assignment hash: the simulator runs before the database gives experiment ids
+def _assignment_key(spec: ExperimentSpec) -> str:
+    return f"sim:{spec.name}"
 
 
-def _epsilon(samples: float) -> float:
-    return 0.20 - 0.15 * min(max(samples, 0.0), 100.0) / 100.0
+@dataclass
+class _Learner:
+    """Per-scope posteriors, updated a day's outcomes at a time."""
+
+    cfg: HistoryConfig
+    states: dict[str, tuple[ArmState, ...]] = field(init=False)
+    used: int = 0
+
+    def __post_init__(self) -> None:
+        self.states = {
+            s: tuple(prior(s, a, self.cfg.bandit) for a in self.cfg.catalog.arms(s)) for s in SCOPES
+        }
+
+    def learn(self, done: pl.DataFrame) -> None:
+        """Final (pass-2) outcomes of one day's posts; a post without a reward or reach is no observation."""
+        seen = done.filter(pl.col("reward").is_not_null() & pl.col("exposure_weight").is_not_null())
+        for s in SCOPES:
+            self.states[s] = add_outcomes(
+                self.states[s],
+                seen[f"{s}_idx"].to_numpy(),
+                seen["reward"].to_numpy(),
+                seen["exposure_weight"].to_numpy(),
+                self.cfg.bandit,
+            )
+        self.used += done.height
 
 
-def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict]:
+def _choose_arms(
+    cfg: HistoryConfig,
+    learner: _Learner,
+    ids: list[uuid.UUID],
+    spec: ExperimentSpec | None,
+    rng: np.random.Generator,
+) -> tuple[dict[str, object], list[float], np.ndarray | None]:
+    """Arms and logged probabilities of a day's decisions: the bandit per scope, the experiment's override
+    on its scope (treatment forced, control drawn from the bandit, the marginal logged)."""
+    n = len(ids)
+    treated = None
+    if spec is not None:
+        key = _assignment_key(spec)
+        treated = np.array([assign(key, spec.share, i).variant == "treatment" for i in ids])
+    cols: dict[str, object] = {}
+    eps_day = []
+    for s in SCOPES:
+        arms = cfg.catalog.arms(s)
+        probs, eps = policy_probabilities(learner.states[s], cfg.bandit.policy(s), cfg.bandit, rng)
+        eps_day.append(eps)
+        chosen = rng.choice(len(arms), size=n, p=probs)
+        logged = probs
+        if spec is not None and spec.scope == s and treated is not None:
+            t = arms.index(spec.treatment_arm)
+            chosen = np.where(treated, t, chosen)
+            logged = marginal_probabilities(probs, t, spec.share)
+        cols[f"{s}_idx"] = chosen
+        cols[s] = [arms[i] for i in chosen]
+        cols[f"p_{s}"] = logged[chosen]
+    return cols, eps_day, treated
+
+
+def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict[str, tuple[ArmState, ...]]]:
     """The whole history as frames (posts, daily learning state), the arm shifts and the final posteriors."""
     rng = np.random.default_rng(cfg.seed)
     shifts = arm_shifts(cfg, rng)
     arms = {s: cfg.catalog.arms(s) for s in SCOPES}
-    alpha = {s: np.ones(len(arms[s])) for s in SCOPES}
-    beta = {s: np.ones(len(arms[s])) for s in SCOPES}
-    pulls = {s: np.zeros(len(arms[s]), dtype=np.int64) for s in SCOPES}
-    sum_reward = {s: np.zeros(len(arms[s])) for s in SCOPES}
-    plan_start = cfg.days - 7
+    learner = _Learner(cfg)
     pending: dict[int, pl.DataFrame] = {}
     day_frames: list[pl.DataFrame] = []
     runs: list[dict[str, object]] = []
-    used = 0
     for d in range(cfg.days):
         day0 = cfg.start + timedelta(days=d)
         if (d - cfg.learn_lag_days) in pending:  # learn from posts whose pass 2 is in by now
-            done = pending.pop(d - cfg.learn_lag_days)
-            for s in SCOPES:
-                idx = done[f"{s}_idx"].to_numpy()
-                r = done["reward"].fill_null(0.0).clip(0.0, 1.0).to_numpy()
-                w = (
-                    done["exposure_weight"].fill_null(0.0).to_numpy()
-                    * done["reward"].is_not_null().to_numpy()
-                )
-                np.add.at(alpha[s], idx, w * r)
-                np.add.at(beta[s], idx, w * (1.0 - r))
-                np.add.at(pulls[s], idx, 1)
-                np.add.at(sum_reward[s], idx, done["reward"].fill_null(0.0).to_numpy())
-            used += done.height
+            learner.learn(pending.pop(d - cfg.learn_lag_days))
         n = cfg.posts_per_day
-        cols: dict[str, object] = {}
-        eps_day = []
-        policy = np.full(n, "thompson", dtype=object)
-        experiment = np.full(n, None, dtype=object)
-        variant = np.full(n, None, dtype=object)
-        exp_share = np.full(n, np.nan)
-        exp_scope: str | None = None
         # deterministic per (handle, seed, day, row): two simulated accounts never share a decision id
         ids = [uuid.uuid5(_ID_NAMESPACE, f"{cfg.handle}/{cfg.seed}/{d}/{i}") for i in range(n)]
-        u_assign = np.array([int(i.hex[:8], 16) / 2**32 for i in ids])
-        propensity = np.ones(n)
-        for s in SCOPES:
-            k = len(arms[s])
-            eps = _epsilon(float(pulls[s].sum()))
-            eps_day.append(eps)
-            p = (1 - eps) * _thompson(alpha[s], beta[s], cfg.mc_draws, rng) + eps / k
-            chosen = rng.choice(k, size=n, p=p)
-            p_chosen = p[chosen]
-            for spec in cfg.plan:
-                if spec.scope != s or not (
-                    plan_start + spec.first_day <= d < plan_start + spec.first_day + spec.days
-                ):
-                    continue
-                t = arms[s].index(spec.treatment_arm)
-                treated = u_assign < spec.share
-                p_ctrl = p.copy()
-                p_ctrl[t] = 0.0
-                p_ctrl = p_ctrl / p_ctrl.sum()
-                ctrl_choice = rng.choice(k, size=n, p=p_ctrl)
-                chosen = np.where(treated, t, ctrl_choice)
-                p_chosen = np.where(treated, spec.share, (1 - spec.share) * p_ctrl[chosen])
-                experiment[:] = spec.name
-                exp_share[:] = spec.share
-                exp_scope = s
-                variant[:] = np.where(treated, "treatment", "control")
-                policy[treated] = "experiment"
-            cols[f"{s}_idx"] = chosen
-            cols[s] = [arms[s][i] for i in chosen]
-            cols[f"p_{s}"] = p_chosen
-            propensity = propensity * p_chosen
+        spec = cfg.experiment_on(d)
+        cols, eps_day, treated = _choose_arms(cfg, learner, ids, spec, rng)
+        propensity = np.prod([np.asarray(cols[f"p_{s}"]) for s in SCOPES], axis=0)
+        pulls = [st.pulls for s in SCOPES for st in learner.states[s]]
         runs.append(
             {
                 "day": d,
                 "ran_at": day0 + timedelta(minutes=5),
-                "outcomes_used": used,
+                "outcomes_used": learner.used,
                 "explore_ratio": float(np.mean(eps_day)),
-                "arms_trained": int(sum((pulls[s] > 0).sum() for s in SCOPES)),
+                "arms_trained": int(sum(p > 0 for p in pulls)),
             }
         )
+        policies = (
+            np.where(treated, EXPERIMENT_POLICY, cfg.bandit.policy(SCOPES[0]))
+            if treated is not None
+            else np.full(n, cfg.bandit.policy(SCOPES[0]), dtype=object)
+        )
+        variants = np.where(treated, "treatment", "control") if treated is not None else np.full(n, None)
         slot_start = np.array([cfg.catalog.slot_hours[a][0] for a in cols["timing_slot"]])  # type: ignore[attr-defined, index]
         posted_at = [
             day0 + timedelta(hours=float(h), seconds=float(x))
@@ -237,13 +255,13 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
                 "decision_id": [str(i) for i in ids],
                 "day": d,
                 "posted_at": posted_at,
-                "policy": policy.tolist(),
-                "experiment": experiment.tolist(),
-                "variant": variant.tolist(),
+                "policy": policies.tolist(),
+                "experiment": [spec.name if spec else None] * n,
+                "variant": variants.tolist(),
                 **cols,
                 "propensity": propensity,
-                "experiment_arm": cols[exp_scope] if exp_scope else [None] * n,
-                "experiment_share": np.where(np.isnan(exp_share), None, exp_share).tolist(),  # type: ignore[call-overload]
+                "experiment_arm": cols[spec.scope] if spec else [None] * n,
+                "experiment_share": [spec.share if spec else None] * n,
                 "novelty": rng.beta(4, 3, size=n),
                 "dup_penalty": np.where(rng.uniform(size=n) < 0.1, rng.uniform(size=n), 0.0),
                 "impressions_2": imp2.astype(np.int64),
@@ -263,17 +281,7 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
         pending[d] = frame.select(*(f"{s}_idx" for s in SCOPES)).with_columns(scored)
         day_frames.append(frame)
     posts = pl.concat(day_frames)
-    state = {
-        s: {
-            "arms": arms[s],
-            "alpha": alpha[s],
-            "beta": beta[s],
-            "pulls": pulls[s],
-            "sum_reward": sum_reward[s],
-        }
-        for s in SCOPES
-    }
-    return posts, pl.DataFrame(runs), shifts, state
+    return posts, pl.DataFrame(runs), shifts, learner.states
 
 
 def pass_outcomes(posts: pl.DataFrame, p: int, v: RewardVersion) -> pl.DataFrame:
@@ -296,13 +304,4 @@ def pass_outcomes(posts: pl.DataFrame, p: int, v: RewardVersion) -> pl.DataFrame
         "dup_penalty",
         *(pl.col(f"{c}_{p}").alias(c) for c in counts),
     ).with_columns(pl.col("follows").cast(pl.Float64))
-    return frame.with_columns(
-        er_expr(),
-        fpki_expr(),
-        retweet_rate_expr(),
-        reply_rate_expr(),
-        reward_expr(v).alias("reward"),
-        (pl.col("impressions").cast(pl.Float64) / v.exposure_cap)
-        .clip(upper_bound=1.0)
-        .alias("exposure_weight"),
-    )
+    return with_rewards(frame.with_columns(er_expr(), fpki_expr(), retweet_rate_expr(), reply_rate_expr()), v)  # type: ignore[return-value]

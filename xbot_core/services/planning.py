@@ -19,6 +19,7 @@ from xbot_core.adapters.db.queries import query
 from xbot_core.domain.bandit import ArmState, BanditConfig, Choice, draw, policy_probabilities, prior
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.experiments import Experiment, ExperimentPlan, active_experiment, assign
+from xbot_core.domain.override import EXPERIMENT_POLICY, experiment_choice
 from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.domain.scheduling import slot_time
 from xbot_core.errors import ConfigError, DatabaseError
@@ -93,15 +94,22 @@ def plan_posts(
         policies = []
         for scope in SCOPES:
             if experiment is not None and assignment is not None and experiment.scope == scope:
-                if assignment.variant == "treatment":
-                    arms[scope], probs[scope] = experiment.treatment_arm, assignment.probability
-                    continue
-                c = pick(scope)
-                arms[scope], probs[scope] = c.arm, assignment.probability * c.propensity
+                p, eps = mixed[scope]
+                c = experiment_choice(
+                    states[scope],
+                    p,
+                    eps,
+                    cfg.policy(scope),
+                    variant=assignment.variant,
+                    treatment_arm=experiment.treatment_arm,
+                    share=experiment.share,
+                    rng=rng,
+                )
             else:
                 c = pick(scope)
-                arms[scope], probs[scope] = c.arm, c.propensity
-            policies.append(c.policy)
+            arms[scope], probs[scope] = c.arm, c.propensity
+            if c.policy != EXPERIMENT_POLICY:
+                policies.append(c.policy)
         treated = assignment is not None and assignment.variant == "treatment"
         planned.append(
             PlannedDecision(

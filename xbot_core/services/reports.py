@@ -24,13 +24,14 @@ import nbformat
 import polars as pl
 
 from xbot_core.errors import ConfigError, ReportError
+from xbot_core.package_data import INDEX_TEMPLATE as INDEX_TEMPLATE_PATH
+from xbot_core.package_data import NOTEBOOKS_DIR
+from xbot_core.package_data import REPORT_TEMPLATES_DIR as TEMPLATES_DIR
 from xbot_core.services import analytics
 from xbot_core.services.charts import BUNDLE_MARK, vega_bundle
 from xbot_core.settings import PROJECT_DIR, Settings
 
-NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "report_templates"
-INDEX_TEMPLATE = "index.template.html"
+INDEX_TEMPLATE = INDEX_TEMPLATE_PATH.name
 LAB_ONLY_TAG = "lab_only"
 LIBRARIES = (
     "xbot-workspace",
@@ -224,8 +225,7 @@ def _write_index(out_dir: Path) -> Path:
     groups: dict[str, list[dict[str, Any]]] = {}
     for item in sorted(items, key=lambda i: i["report"], reverse=True):
         groups.setdefault(item.get("kind", "other"), []).append(item)
-    template_path = PROJECT_DIR / "reports" / INDEX_TEMPLATE
-    env = jinja2.Environment(autoescape=True, loader=jinja2.FileSystemLoader(str(template_path.parent)))
+    env = jinja2.Environment(autoescape=True, loader=jinja2.FileSystemLoader(str(INDEX_TEMPLATE_PATH.parent)))
     html = env.get_template(INDEX_TEMPLATE).render(
         groups=sorted(groups.items()), generated_at=datetime.now(UTC).isoformat(timespec="seconds")
     )

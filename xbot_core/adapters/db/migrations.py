@@ -14,9 +14,8 @@ from pathlib import Path
 import psycopg
 
 from xbot_core.errors import MigrationError
-from xbot_core.settings import PROJECT_DIR
+from xbot_core.package_data import MIGRATIONS_DIR
 
-MIGRATIONS_DIR = PROJECT_DIR / "sql" / "migrations"
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
 # one lock id for the whole workspace: two migrators never interleave
 _LOCK_ID = 7_100_042

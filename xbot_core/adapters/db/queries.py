@@ -6,9 +6,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from xbot_core.settings import PROJECT_DIR
+from xbot_core.package_data import QUERIES_DIR
 
-QUERIES_DIR = PROJECT_DIR / "sql" / "queries"
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
 
