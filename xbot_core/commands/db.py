@@ -57,10 +57,21 @@ def status() -> None:
     typer.echo(f"url: {redact(db)}")
     states = migrations.status(db)
     applied = [s for s in states if s.applied_at is not None]
-    typer.echo(f"schema version: {applied[-1].version if applied else 0} of {len(states)}")
+    known = sum(not s.missing for s in states)
+    typer.echo(f"schema version: {applied[-1].version if applied else 0} of {known}")
     for s in states:
         when = s.applied_at.isoformat(timespec="seconds") if s.applied_at else "pending"
-        typer.echo(f"  {s.version:04d}_{s.name}: {when}{'  EDITED AFTER APPLY' if s.edited else ''}")
+        flag = "  EDITED AFTER APPLY" if s.edited else "  FILES MISSING" if s.missing else ""
+        flag += "  (legacy checksum: `xbot db migrate` re-stamps)" if s.legacy else ""
+        typer.echo(f"  {s.version:04d}_{s.name}: {when}{flag}")
+    bad = [s for s in states if s.edited or s.missing]
+    if bad:
+        typer.echo(
+            f"error: migration history differs from the files ({len(bad)} edited or missing: "
+            f"{', '.join(f'{s.version:04d}' for s in bad)})",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command()
