@@ -75,14 +75,16 @@ def status() -> None:
 
 
 @app.command()
-def migrate(to: Annotated[int | None, typer.Option(help="Stop at this version.")] = None) -> None:
+def migrate(to: Annotated[int | None, typer.Option(min=0, help="Stop at this version.")] = None) -> None:
     """Apply pending migrations (each once, in a transaction)."""
     done = migrations.migrate(database_url(get_settings()), to=to)
     typer.echo(f"applied: {', '.join(f'{v:04d}' for v in done)}" if done else "nothing to apply")
 
 
 @app.command()
-def rollback(to: Annotated[int, typer.Option(help="Roll back every migration above this version.")]) -> None:
+def rollback(
+    to: Annotated[int, typer.Option(min=0, help="Roll back every migration above this version.")],
+) -> None:
     """Roll back migrations newer than --to, newest first."""
     done = migrations.rollback(database_url(get_settings()), to=to)
     typer.echo(f"rolled back: {', '.join(f'{v:04d}' for v in done)}" if done else "nothing to roll back")

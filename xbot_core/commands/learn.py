@@ -17,7 +17,7 @@ def learn(
     simulated: Annotated[
         bool, typer.Option("--simulated", help="Learn from simulated outcomes only (else real only).")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the explore-ratio Monte Carlo.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the explore-ratio Monte Carlo.")] = 0,
 ) -> None:
     """Learn from the account's outcomes (real and simulated are never mixed); needs ≥ 5 outcomes."""
     settings = get_settings()

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from xbot_core.adapters.db.queries import query
+from xbot_core.errors import ConfigError
 from xbot_core.services import collection, ops, posting
 from xbot_core.services.runtime import Runtime, open_runtime, open_x
 
@@ -34,6 +35,8 @@ def stop(
     by: Annotated[str | None, typer.Option(help="Who stops it (default: the OS user).")] = None,
 ) -> None:
     """Emergency stop: engage the kill switch. Every worker sees it before its next publish; no restart."""
+    if not reason.strip():
+        raise ConfigError("--reason must say why posting stops (it is kept in ops_control); got an empty one")
     with open_runtime() as rt:
         ops.stop(rt.pool, reason=reason, by=by or _who())
         with rt.pool.connection() as conn:
