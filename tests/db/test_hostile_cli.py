@@ -105,3 +105,31 @@ def test_hostile_arguments_fail_cleanly_and_write_nothing(clean_db: str, tmp_pat
             failures.append(f"{' '.join(args)!r}: rc={r.returncode} stderr={r.stderr[-600:]!r}")
     assert not failures, "\n".join(failures)
     assert snapshot(clean_db) == before
+
+
+BAD_SETTINGS = [
+    ("XBOT_DATABASE_URL", "postgresql://u:S3cret%zzPW@127.0.0.1/db", ("db", "status")),
+    ("XBOT_DATABASE_URL", "postgresql://u:S3cret%zzPW@127.0.0.1/db", ("budget",)),
+    ("XBOT_DATABASE_URL", "postgresql://u:S3cret%zzPW@127.0.0.1/db", ("api",)),
+    ("XBOT_LLM_PRICING", "{bad json", ("budget",)),
+    ("XBOT_LLM_PRICING", '{"gpt-4o-mini": [NaN, Infinity]}', ("generate",)),
+    ("XBOT_LLM_DAILY_BUDGET_USD", "inf", ("budget",)),
+    ("XBOT_X_BASE_URL", "https://x.com:99999999", ("stop", "--reason", "r")),
+    ("XBOT_EXPERIMENT_PLAN", "/nonexistent/plan.toml", ("generate",)),
+    ("XBOT_DATA_DIR", "/etc/hostname/xbot", ("db", "url")),
+    ("XBOT_API_TOKEN", "", ("api",)),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "args"), BAD_SETTINGS)
+def test_bad_setting_through_the_cli_is_one_line_and_never_shows_the_password(
+    tmp_path: Path, name: str, value: str, args: tuple[str, ...]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
+    env.update({"PYTHONPATH": str(PROJECT_DIR), "XBOT_DATA_DIR": str(tmp_path / "data"), name: value})
+    r = run(env, args)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out
+    assert "Traceback" not in out and "S3cret" not in out and "Logging error" not in out
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and name in lines[0], out
