@@ -56,6 +56,8 @@ def test_foreign_origin_or_host_is_refused_even_with_the_token(
         assert http.post("/admin/reset", headers={**auth, "Sec-Fetch-Site": "cross-site"}).status_code == 403
         # DNS rebinding: a foreign name resolving to 127.0.0.1 arrives with its own Host
         assert http.get("/admin/ground_truth", headers={"Host": "evil.example"}).status_code == 403
+        assert http.get("/admin/health", headers={"Host": "[::1"}).status_code == 403  # malformed: no 500
+        assert http.post("/admin/reset", headers={**auth, "Origin": "http://[::1"}).status_code == 403
         assert (
             http.post(
                 "/admin/clock", json={"advance_seconds": 1}, headers={**auth, "Host": "evil.example:80"}

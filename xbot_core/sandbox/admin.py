@@ -150,8 +150,18 @@ def admin_headers(url: str, data_dir: Path) -> dict[str, str]:
 
 
 def _hostname(authority: str) -> str:
-    """'127.0.0.1:8765' -> '127.0.0.1', '[::1]:8765' -> '::1', 'localhost' -> 'localhost'."""
-    return (urlsplit(f"//{authority}").hostname or "").lower()
+    """'127.0.0.1:8765' -> '127.0.0.1', '[::1]:8765' -> '::1', 'localhost' -> 'localhost'; '' if malformed."""
+    try:
+        return (urlsplit(f"//{authority}").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _netloc(origin: str) -> str | None:
+    try:
+        return urlsplit(origin).netloc.lower()
+    except ValueError:
+        return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -176,7 +186,7 @@ def install_admin_guard(app: FastAPI, token: str) -> None:
         if not _is_loopback(_hostname(host)):
             return JSONResponse({"detail": "admin is served to loopback Host names only"}, 403)
         origin = request.headers.get("origin")
-        if origin is not None and (urlsplit(origin).netloc.lower() != host.lower() or origin == "null"):
+        if origin is not None and _netloc(origin) != host.lower():  # "null" has no netloc either
             return JSONResponse({"detail": "cross-origin admin request refused"}, 403)
         if request.headers.get("sec-fetch-site") == "cross-site":
             return JSONResponse({"detail": "cross-origin admin request refused"}, 403)
