@@ -116,7 +116,7 @@ BAD_SETTINGS = [
     ("XBOT_LLM_DAILY_BUDGET_USD", "inf", ("budget",)),
     ("XBOT_X_BASE_URL", "https://x.com:99999999", ("stop", "--reason", "r")),
     ("XBOT_EXPERIMENT_PLAN", "/nonexistent/plan.toml", ("generate",)),
-    ("XBOT_DATA_DIR", "/etc/hostname/xbot", ("db", "url")),
+    ("XBOT_DATA_DIR", f"{Path(__file__).resolve()}/xbot", ("db", "url")),  # under a regular file
     ("XBOT_API_TOKEN", "", ("api",)),
 ]
 
