@@ -34,9 +34,13 @@ from xbot_core.commands import (
 from xbot_core.errors import XbotError
 
 try:  # typer >= 0.20 vendors click; its usage errors are not click's
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover
-    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
+    from click.exceptions import (  # type: ignore[assignment]
+        ClickException,
+        NoArgsIsHelpError,
+        UsageError,
+    )
 
 app = typer.Typer(
     help="Run and study an X growth account. Embedded defaults need no configuration.",
@@ -85,6 +89,9 @@ def main() -> None:
         where = " ".join(["xbot", *reversed(names)])
         typer.echo(f"error: {where}: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(2)
+    except ClickException as exc:  # e.g. a file option that cannot be opened
+        typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code or 2)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
