@@ -6,6 +6,7 @@ ConfigError line naming the setting).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from pathlib import Path
@@ -92,3 +93,14 @@ def existing_file(path: Path) -> Path:
     if not path.is_file():
         raise ValueError(f"file not found: {path}")
     return path
+
+
+def loopback_url(value: str) -> bool:
+    """Whether an http(s) URL points at this machine (localhost or a loopback address)."""
+    host = (urlsplit(value).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -222,6 +222,15 @@ class Settings(BaseSettings):
         return data
 
     @model_validator(mode="after")
+    def _sandbox_clock_needs_the_sandbox(self) -> Settings:
+        """The sandbox clock is read from {x_base_url}/admin/clock: never ask a real X for a sandbox URL."""
+        if self.clock == "sandbox" and not config_checks.loopback_url(self.x_base_url):
+            raise ValueError(
+                f"XBOT_CLOCK=sandbox needs XBOT_X_BASE_URL to be the local sandbox, not {self.x_base_url!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _pricing_covers_model(self) -> Settings:
         if self.openai_model not in self.llm_pricing:
             raise ValueError(

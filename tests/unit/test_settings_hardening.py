@@ -205,3 +205,12 @@ def test_settings_copied_around_validation_are_still_checked() -> None:
     s = load_settings().model_copy(update={"database_url": SecretStr("postgresql://u:S3cret%zzPW@h/db")})
     with pytest.raises(ConfigError):
         database_url(s)
+
+
+def test_sandbox_clock_with_a_real_x_is_a_configuration_error() -> None:
+    """XBOT_CLOCK=sandbox would GET {x}/admin/clock: with x.com that is a sandbox URL on the real X."""
+    with pytest.raises(ConfigError, match="XBOT_CLOCK=sandbox needs XBOT_X_BASE_URL"):
+        load_settings(clock="sandbox", x_base_url="https://x.com")
+    assert load_settings(clock="sandbox", x_base_url="http://127.0.0.1:8765").clock == "sandbox"
+    assert load_settings(clock="sandbox", x_base_url="http://localhost:8765").clock == "sandbox"
+    assert load_settings(clock="system", x_base_url="https://x.com").clock == "system"
