@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import socket
 import subprocess
 import sys
@@ -28,9 +29,10 @@ from xbot_core.adapters.x_browser.session import sandbox_login
 
 SERVE = (
     "import sys, uvicorn; from xbot_core.sandbox.app import create_app; "
-    "uvicorn.run(create_app(), host='127.0.0.1', port=int(sys.argv[1]), "
+    "uvicorn.run(create_app(admin_token=sys.argv[2]), host='127.0.0.1', port=int(sys.argv[1]), "
     "log_level='warning', access_log=False)"
 )
+TOKEN = secrets.token_urlsafe(32)
 
 
 def tree_memory(exclude: int) -> tuple[int, int]:
@@ -60,7 +62,7 @@ def start_sandbox_process() -> tuple[subprocess.Popen[bytes], str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)], cwd=Path(__file__).resolve().parent.parent
+        [sys.executable, "-c", SERVE, str(port), TOKEN], cwd=Path(__file__).resolve().parent.parent
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -76,7 +78,7 @@ def start_sandbox_process() -> tuple[subprocess.Popen[bytes], str]:
 
 async def main(n_posts: int, latency_ms: int) -> None:
     proc, url = start_sandbox_process()
-    admin = httpx.Client(base_url=url, timeout=30)
+    admin = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {TOKEN}"})
     session = Path(tempfile.mkdtemp()) / "session.json"
     async with async_playwright() as pw:
         browser = await launch_chromium(pw, None)

@@ -1,7 +1,8 @@
 """The observability API: FastAPI app factory over the read model in xbot_core/services/status.py.
 
 Read-only (the pool's sessions default to read-only transactions); every figure is computed from Postgres at
-request time. With XBOT_API_TOKEN set every route except /health needs `Authorization: Bearer <token>`.
+request time. With XBOT_API_TOKEN set every route except /health needs `Authorization: Bearer <token>`, and
+/health without the token says only up/down and whether the kill switch is engaged.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from psycopg_pool import ConnectionPool, PoolTimeout
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
+from xbot_core import config_checks
 from xbot_core.adapters.db.connection import database_url, redact
 from xbot_core.errors import ConfigError
 from xbot_core.services import status
@@ -41,6 +43,26 @@ _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 _NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+ECHO_CAP = 200  # characters of a rejected input echoed back in a 422
+
+
+class PublicHealth(BaseModel):
+    """What /health tells a caller without the token (when XBOT_API_TOKEN is set)."""
+
+    status: str = Field(description="ok, or degraded when the database cannot be reached.")
+    kill_switch: bool | None = Field(
+        description="Whether posting is stopped; null when the database is down."
+    )
+
+
+def capped(value: Any, cap: int = ECHO_CAP) -> Any:
+    """A rejected input as echoed in an error body: long text cut to `cap` characters, noting the length."""
+    text = value if isinstance(value, str) else None
+    if text is None and not isinstance(value, bool | int | float | type(None)):
+        text = str(value)
+    if text is None or len(text) <= cap:
+        return value
+    return f"{text[:cap]}… ({len(text)} characters)"
 
 
 def _iso_only(value: object) -> object:
@@ -70,12 +92,18 @@ def is_local_host(host: str) -> bool:
 
 
 def check_bind(host: str, settings: Settings) -> None:
-    """Refuse to serve beyond loopback unless a token protects the API."""
-    if not is_local_host(host) and settings.api_token is None:
+    """Refuse to serve beyond loopback unless a token (of at least 32 characters) protects the API."""
+    if is_local_host(host):
+        return
+    if settings.api_token is None:
         raise ConfigError(
             f"refusing to bind the API to {host!r} without XBOT_API_TOKEN; "
             "set a token or bind 127.0.0.1 / localhost / ::1"
         )
+    try:  # settings validate the token too; this guards settings built some other way
+        config_checks.token(settings.api_token.get_secret_value())
+    except ValueError as exc:
+        raise ConfigError(f"refusing to bind the API to {host!r}: XBOT_API_TOKEN {exc}") from None
 
 
 def _today(tz: str) -> date:
@@ -152,13 +180,25 @@ def create_app(settings: Settings) -> FastAPI:
 
     # ---- security and errors ----
 
+    def authorized(request: Request) -> bool:
+        """No token configured, or a non-empty bearer token equal to it (an empty one never matches)."""
+        if settings.api_token is None:
+            return True
+        expected = settings.api_token.get_secret_value().strip().encode()
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        presented = given.strip().encode()
+        return (
+            scheme.lower() == "bearer"
+            and bool(presented)
+            and bool(expected)
+            and hmac.compare_digest(presented, expected)
+        )
+
     @app.middleware("http")
     async def bearer_auth(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if settings.api_token is None or request.url.path in OPEN_PATHS:
+        if request.url.path in OPEN_PATHS:
             return await call_next(request)
-        expected = settings.api_token.get_secret_value().encode()
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        if not authorized(request):
             return JSONResponse(
                 {"detail": "missing or invalid bearer token"},
                 status_code=401,
@@ -168,7 +208,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_params(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
+        errors = [{**e, "input": capped(e["input"])} if "input" in e else e for e in exc.errors()]
         message = "; ".join(f"invalid parameter {_param_name(e['loc'])!r}: {e['msg']}" for e in errors)
         return JSONResponse(
             {"message": message, "detail": jsonable_encoder(errors, exclude={"ctx", "url"})}, status_code=422
@@ -204,9 +244,26 @@ def create_app(settings: Settings) -> FastAPI:
 
     # ---- routes ----
 
-    @app.get("/health", response_model=status.Health, responses={503: {"model": status.Health}})
+    @app.get(
+        "/health",
+        response_model=status.Health | PublicHealth,
+        responses={503: {"model": status.Health | PublicHealth}},
+    )
     def health(request: Request) -> Any:
-        """Database reachable, schema version, mode and kill switch; always open (no token)."""
+        """Database reachable, schema version, mode and kill switch; always open. Without the token (when
+        XBOT_API_TOKEN is set) only status and whether the kill switch is engaged."""
+        full = _health(request)
+        if authorized(request):
+            return full
+        body = (
+            full if isinstance(full, status.Health) else status.Health.model_validate_json(bytes(full.body))
+        )
+        public = PublicHealth(status=body.status, kill_switch=body.kill_switch)
+        if isinstance(full, JSONResponse):
+            return JSONResponse(jsonable_encoder(public), status_code=full.status_code)
+        return public
+
+    def _health(request: Request) -> status.Health | JSONResponse:
         try:
             with connection(request) as conn:
                 return status.health(conn, mode=settings.mode)

@@ -33,6 +33,15 @@ from xbot_core.commands import (
 )
 from xbot_core.errors import XbotError
 
+try:  # typer >= 0.20 vendors click; its usage errors are not click's
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import (  # type: ignore[assignment]
+        ClickException,
+        NoArgsIsHelpError,
+        UsageError,
+    )
+
 app = typer.Typer(
     help="Run and study an X growth account. Embedded defaults need no configuration.",
     no_args_is_help=True,
@@ -65,10 +74,28 @@ def main() -> None:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the useful ones
     try:
-        app()
+        rc = app(standalone_mode=False)
     except XbotError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except NoArgsIsHelpError as exc:  # `xbot db`: the group's help, as before
+        typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+        sys.exit(2)
+    except UsageError as exc:  # a bad argument: one line naming the command and the argument, no usage box
+        names, ctx = [], exc.ctx
+        while ctx is not None and ctx.parent is not None:  # the root's name is the program (python -m ...)
+            names.append(ctx.info_name or "")
+            ctx = ctx.parent
+        where = " ".join(["xbot", *reversed(names)])
+        typer.echo(f"error: {where}: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(2)
+    except ClickException as exc:  # e.g. a file option that cannot be opened
+        typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code or 2)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from xbot_core import config_checks
 from xbot_core.errors import ConfigError
 from xbot_core.package_data import EXPERIMENT_PLAN
 
@@ -85,7 +87,9 @@ class Settings(BaseSettings):
     )
     db_pool_max: int = Field(default=8, ge=1, le=100, description="Connections in the pool.")
 
-    account_handle: str = Field(default="xbot_demo", min_length=1, description="The X account handle.")
+    account_handle: str = Field(
+        default="xbot_demo", pattern=r"^[A-Za-z0-9_]{1,15}$", description="The X account handle."
+    )
     x_base_url: str = Field(default="http://127.0.0.1:8765", description="X site: x.com or the sandbox.")
     x_session_file: Path | None = Field(
         default=None,
@@ -99,18 +103,28 @@ class Settings(BaseSettings):
 
     sandbox_host: str = Field(default="127.0.0.1", description="Where `xbot sandbox` listens.")
     sandbox_port: int = Field(default=8765, ge=1, le=65535, description="Port of `xbot sandbox`.")
-    sandbox_seed: int = Field(default=7, description="Seed of the sandbox audience simulator.")
+    sandbox_seed: int = Field(
+        default=7, ge=0, le=2**32 - 1, description="Seed of the sandbox audience simulator."
+    )
 
     openai_api_key: SecretStr = Field(
-        default=SecretStr("sandbox-key"), description="OpenAI key (any value works for the sandbox)."
+        default=SecretStr("sandbox-key"),
+        min_length=1,
+        description="OpenAI key (any value works for the sandbox).",
     )
     openai_base_url: str = Field(
         default="http://127.0.0.1:8765/v1", description="OpenAI-compatible endpoint; default the sandbox."
     )
-    openai_model: str = Field(default="gpt-4o-mini", description="Chat model used for generation.")
-    openai_timeout_s: float = Field(default=30.0, gt=0, description="Per-request timeout in seconds.")
+    openai_model: str = Field(
+        default="gpt-4o-mini", min_length=1, description="Chat model used for generation."
+    )
+    openai_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, allow_inf_nan=False, description="Per-request timeout in seconds."
+    )
     openai_max_tokens: int = Field(default=120, ge=16, le=4096, description="max_tokens per generation.")
-    llm_daily_budget_usd: float = Field(default=5.00, ge=0, description="Daily LLM spend limit (USD).")
+    llm_daily_budget_usd: float = Field(
+        default=5.00, ge=0, le=1_000_000, allow_inf_nan=False, description="Daily LLM spend limit (USD)."
+    )
     llm_budget_timezone: str = Field(default="UTC", description="Time zone of the budget day.")
     llm_pricing: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_PRICING),
@@ -130,9 +144,13 @@ class Settings(BaseSettings):
         default="system", description="system time, or the sandbox's virtual clock (demo)."
     )
     timezone: str = Field(default="UTC", description="Account's local time zone for timing slots.")
-    max_posts_per_hour: int = Field(default=4, ge=0, description="Hourly posting cap.")
-    min_post_interval_s: int = Field(default=300, ge=0, description="Minimum seconds between two posts.")
-    lease_seconds: int = Field(default=120, ge=5, description="Lease on a claimed decision before reconcile.")
+    max_posts_per_hour: int = Field(default=4, ge=0, le=1000, description="Hourly posting cap.")
+    min_post_interval_s: int = Field(
+        default=300, ge=0, le=7 * 86_400, description="Minimum seconds between two posts."
+    )
+    lease_seconds: int = Field(
+        default=120, ge=5, le=86_400, description="Lease on a claimed decision before reconcile."
+    )
     experiment_plan: Path = Field(
         default=EXPERIMENT_PLAN,
         description="TOML experiment plan.",
@@ -146,9 +164,55 @@ class Settings(BaseSettings):
     @field_validator("x_base_url", "openai_base_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return v.rstrip("/")
+        return config_checks.http_url(v)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            config_checks.database_url(v.get_secret_value())
+        return v
+
+    @field_validator("api_token")
+    @classmethod
+    def _api_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            config_checks.token(v.get_secret_value())
+        return v
+
+    @field_validator("llm_pricing")
+    @classmethod
+    def _pricing(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        return config_checks.pricing(v)
+
+    @field_validator("data_dir", "reports_dir")
+    @classmethod
+    def _writable(cls, v: Path) -> Path:
+        return config_checks.writable_dir(v)
+
+    @field_validator("experiment_plan")
+    @classmethod
+    def _plan(cls, v: Path) -> Path:
+        return config_checks.existing_file(v)
+
+    @field_validator("chromium_path")
+    @classmethod
+    def _chromium(cls, v: Path | None) -> Path | None:
+        return None if v is None else config_checks.existing_file(v)
+
+    @field_validator("x_session_file")
+    @classmethod
+    def _session_file(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            config_checks.writable_dir(v.parent)
+        return v
+
+    @field_validator("sandbox_host", "api_host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not v.strip() or any(c.isspace() or c in "/?#@" for c in v):
+            raise ValueError("must be a host name or IP address")
+        return v
 
     @field_validator("timezone", "llm_budget_timezone")
     @classmethod
@@ -223,9 +287,23 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = "XBOT_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else "settings"
+            name = "XBOT_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
             problems.append(f"{name}: {err['msg']}")
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+        raise ConfigError(_one_line("invalid configuration: " + "; ".join(problems))) from None
+    except SettingsError as exc:  # raised by pydantic-settings itself, e.g. a complex value that is not JSON
+        field = _SETTINGS_FIELD.search(str(exc))
+        name = f"XBOT_{field.group(1).upper()}" if field else "an XBOT_ setting"
+        raise ConfigError(
+            f"invalid configuration: {name}: not valid JSON (expected e.g. {_EXAMPLES.get(name, '{}')})"
+        ) from None
+
+
+_SETTINGS_FIELD = re.compile(r'field "([a-z_]+)"')
+_EXAMPLES = {"XBOT_LLM_PRICING": '{"gpt-4o-mini": [0.15, 0.6]}'}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=1)

@@ -17,10 +17,6 @@ SELECT budget_day, limit_usd, used_usd, reserved_usd, circuit_open, circuit_reas
   FROM llm_budget_days
  WHERE budget_day = %(budget_day)s;
 
--- name: budget_day_set_limit
-UPDATE llm_budget_days SET limit_usd = %(limit_usd)s, updated_at = now()
- WHERE budget_day = %(budget_day)s AND limit_usd <> %(limit_usd)s;
-
 -- name: budget_reserve
 UPDATE llm_budget_days SET reserved_usd = reserved_usd + %(amount)s, updated_at = now()
  WHERE budget_day = %(budget_day)s;

@@ -79,7 +79,7 @@ def test_faults_rate_limit_server_error_and_latency(sandbox_admin: SandboxAdmin)
 def test_state_dir_survives_a_server_restart(tmp_path: Path) -> None:
     first = start_sandbox(state_dir=tmp_path, seed=3)
     try:
-        admin = SandboxAdmin(first.url)
+        admin = SandboxAdmin(first.url, first.token)
         client = logged_in(first.url)
         tweet_id = create(client, "persisted").json()["data"]["create_tweet"]["tweet_results"]["result"][
             "rest_id"
@@ -91,7 +91,7 @@ def test_state_dir_survives_a_server_restart(tmp_path: Path) -> None:
         first.stop()
     second = start_sandbox(state_dir=tmp_path, seed=3)
     try:
-        admin = SandboxAdmin(second.url)
+        admin = SandboxAdmin(second.url, second.token)
         assert admin.post_truth(tweet_id) == truth
         again = httpx.Client(base_url=second.url, cookies=cookies, timeout=10)
         assert again.get(f"/xbot_demo/status/{tweet_id}").status_code == 200  # same session still valid

@@ -137,7 +137,7 @@ def test_abbreviated_counts_are_read_within_display_rounding(
         }
     )
     server = start_sandbox(SandboxConfig(latency_ms=0, audience=big))
-    admin = SandboxAdmin(server.url)
+    admin = SandboxAdmin(server.url, server.token)
     client = make_x_client(browser_runner, sandbox_browser, server.url, tmp_path / "big.json")
     try:
         ref = browser_runner.run(client.publish("Scale changes everything."))

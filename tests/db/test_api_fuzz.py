@@ -15,7 +15,7 @@ from xbot_core.settings import load_settings
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
-TOKEN = "fuzz-token"
+TOKEN = "fuzz-token-0123456789abcdef0123456789"
 
 
 # The schema comes from the app itself (building the app touches no database); the calls go to a live server.

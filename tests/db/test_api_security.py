@@ -16,7 +16,7 @@ from xbot_core.commands import api as api_command
 from xbot_core.errors import ConfigError
 from xbot_core.settings import get_settings, load_settings
 
-TOKEN = "s3cret-token-for-tests"
+TOKEN = "s3cret-token-for-tests-0123456789abcdef"
 PROTECTED = ["/api/learning/status", "/api/growth", "/api/metrics", "/metrics", "/docs", "/openapi.json"]
 
 

@@ -22,13 +22,18 @@ class LLMEndpoint:
 
     url: str
     state: Any  # xbot_core.sandbox.state.SandboxState
+    token: str = ""  # the sandbox's admin token (fault changes are admin writes)
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
 
     def faults(self, **spec: Any) -> dict[str, Any]:
-        r = httpx.post(self.url + "/admin/llm/faults", json=spec, timeout=5)
+        r = httpx.post(self.url + "/admin/llm/faults", json=spec, headers=self._auth, timeout=5)
         r.raise_for_status()
         return r.json()
 
@@ -38,7 +43,7 @@ class LLMEndpoint:
         return r.json()
 
     def reset(self) -> None:
-        httpx.delete(self.url + "/admin/llm/faults", timeout=5).raise_for_status()
+        httpx.delete(self.url + "/admin/llm/faults", headers=self._auth, timeout=5).raise_for_status()
 
 
 def _free_port() -> int:
@@ -59,7 +64,7 @@ def _llm_server() -> Iterator[LLMEndpoint]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the LLM sandbox endpoint did not start")
         time.sleep(0.02)
-    yield LLMEndpoint(url=f"http://127.0.0.1:{port}", state=app.state.sandbox)
+    yield LLMEndpoint(url=f"http://127.0.0.1:{port}", state=app.state.sandbox, token=app.state.admin_token)
     server.should_exit = True
     thread.join(timeout=10)
 

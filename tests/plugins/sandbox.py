@@ -44,6 +44,11 @@ class RunningServer:
     server: uvicorn.Server
     thread: threading.Thread
 
+    @property
+    def token(self) -> str:
+        """The sandbox's per-process admin token (admin writes need it)."""
+        return str(self.app.state.admin_token)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
@@ -72,9 +77,9 @@ def start_sandbox(
 class SandboxAdmin:
     """Thin httpx helper over the sandbox's /admin endpoints (tests and diagnostics only)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=10)
+        self.http = httpx.Client(base_url=url, timeout=10, headers={"Authorization": f"Bearer {token}"})
 
     def _ok(self, resp: httpx.Response) -> Any:
         resp.raise_for_status()
@@ -138,9 +143,9 @@ def sandbox_url(sandbox_server: RunningServer) -> str:
 
 
 @pytest.fixture
-def sandbox_admin(sandbox_url: str) -> Iterator[SandboxAdmin]:
+def sandbox_admin(sandbox_server: RunningServer) -> Iterator[SandboxAdmin]:
     """Admin helper; the sandbox is reset to its initial state before each test that uses it."""
-    admin = SandboxAdmin(sandbox_url)
+    admin = SandboxAdmin(sandbox_server.url, sandbox_server.token)
     admin.reset()
     yield admin
     admin.close()

@@ -57,21 +57,34 @@ def status() -> None:
     typer.echo(f"url: {redact(db)}")
     states = migrations.status(db)
     applied = [s for s in states if s.applied_at is not None]
-    typer.echo(f"schema version: {applied[-1].version if applied else 0} of {len(states)}")
+    known = sum(not s.missing for s in states)
+    typer.echo(f"schema version: {applied[-1].version if applied else 0} of {known}")
     for s in states:
         when = s.applied_at.isoformat(timespec="seconds") if s.applied_at else "pending"
-        typer.echo(f"  {s.version:04d}_{s.name}: {when}{'  EDITED AFTER APPLY' if s.edited else ''}")
+        flag = "  EDITED AFTER APPLY" if s.edited else "  FILES MISSING" if s.missing else ""
+        flag += "  (legacy checksum: `xbot db migrate` re-stamps)" if s.legacy else ""
+        typer.echo(f"  {s.version:04d}_{s.name}: {when}{flag}")
+    bad = [s for s in states if s.edited or s.missing]
+    if bad:
+        typer.echo(
+            f"error: migration history differs from the files ({len(bad)} edited or missing: "
+            f"{', '.join(f'{s.version:04d}' for s in bad)})",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command()
-def migrate(to: Annotated[int | None, typer.Option(help="Stop at this version.")] = None) -> None:
+def migrate(to: Annotated[int | None, typer.Option(min=0, help="Stop at this version.")] = None) -> None:
     """Apply pending migrations (each once, in a transaction)."""
     done = migrations.migrate(database_url(get_settings()), to=to)
     typer.echo(f"applied: {', '.join(f'{v:04d}' for v in done)}" if done else "nothing to apply")
 
 
 @app.command()
-def rollback(to: Annotated[int, typer.Option(help="Roll back every migration above this version.")]) -> None:
+def rollback(
+    to: Annotated[int, typer.Option(min=0, help="Roll back every migration above this version.")],
+) -> None:
     """Roll back migrations newer than --to, newest first."""
     done = migrations.rollback(database_url(get_settings()), to=to)
     typer.echo(f"rolled back: {', '.join(f'{v:04d}' for v in done)}" if done else "nothing to roll back")

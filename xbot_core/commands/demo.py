@@ -11,7 +11,9 @@ from xbot_core.settings import get_settings
 
 def demo(
     days: Annotated[int, typer.Option(min=1, max=60, help="Simulated days of the plan.")] = 7,
-    seed: Annotated[int, typer.Option(help="Seed of the sandbox audience and the bandit.")] = 7,
+    seed: Annotated[
+        int, typer.Option(min=0, max=2**32 - 1, help="Seed of the sandbox audience and the bandit.")
+    ] = 7,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Forget the demo's data and start day 1 again.")
     ] = False,

@@ -15,7 +15,7 @@ def generate(
         list[str] | None,
         typer.Option("--topic", help="Topic to write about (repeatable; default built-in list)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Planner seed (default: random).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Planner seed (default: random).")] = None,
 ) -> None:
     """Plan, generate, validate and queue posts; prints one line per decision and the day's LLM budget."""
     from xbot_core.services import steps, wiring

@@ -30,7 +30,7 @@ def ensure_kernel() -> str:
 
 
 def lab(
-    port: Annotated[int, typer.Option(help="Port of JupyterLab.")] = 8888,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of JupyterLab.")] = 8888,
     browser: Annotated[bool, typer.Option(help="Open a browser.")] = False,
 ) -> None:
     """Open JupyterLab on notebooks/: every notebook runs top to bottom with no edits."""

@@ -11,7 +11,7 @@ from xbot_core.settings import get_settings
 
 
 def learn(
-    seed: Annotated[int, typer.Option(help="Seed of the explore-ratio Monte Carlo.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the explore-ratio Monte Carlo.")] = 0,
 ) -> None:
     """Learn from the account's outcomes of the configured data kind (simulated when X is the sandbox, real
     otherwise; the two are never mixed); needs ≥ 5 outcomes."""

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from xbot_core.errors import ConfigError
 from xbot_core.services import ops, posting, steps, wiring
 from xbot_core.settings import get_settings
 
@@ -33,6 +34,8 @@ def stop(
     by: Annotated[str | None, typer.Option(help="Who stops it (default: the OS user).")] = None,
 ) -> None:
     """Emergency stop: engage the kill switch. Every worker sees it before its next publish; no restart."""
+    if not reason.strip():
+        raise ConfigError("--reason must say why posting stops (it is kept in ops_control); got an empty one")
     with wiring.open_deps(get_settings()) as deps:
         ops.stop(deps.pool, reason=reason, by=by or _who())
         with deps.pool.connection() as conn:

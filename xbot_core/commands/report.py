@@ -100,7 +100,7 @@ def simulate(
     end: Annotated[str | None, typer.Option(help="Last simulated day YYYY-MM-DD; default today.")] = None,
     days: Annotated[int, typer.Option(min=1)] = 14,
     posts_per_day: Annotated[int, typer.Option(min=1)] = 24,
-    seed: Annotated[int, typer.Option()] = 7,
+    seed: Annotated[int, typer.Option(min=0)] = 7,
     replace: Annotated[bool, typer.Option(help="Replace this account's earlier simulated history.")] = False,
 ) -> None:
     """Write a seeded simulated history (marked simulated) and its ground truth JSON for the notebooks."""

@@ -7,36 +7,67 @@ from typing import Annotated
 
 import typer
 
+from xbot_core.errors import ConfigError
 from xbot_core.settings import get_settings
 
 
 def sandbox(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default XBOT_SANDBOX_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default XBOT_SANDBOX_PORT).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Audience seed (default XBOT_SANDBOX_SEED).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default XBOT_SANDBOX_PORT).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=2**32 - 1, help="Audience seed (default XBOT_SANDBOX_SEED).")
+    ] = None,
     state_dir: Annotated[
         Path | None, typer.Option(help="Persist state here and resume it on restart (default: in memory).")
     ] = None,
-    latency_ms: Annotated[int, typer.Option(min=0, help="Delay of every X page and API call, in ms.")] = 0,
+    latency_ms: Annotated[
+        int, typer.Option(min=0, max=60_000, help="Delay of every X page and API call, in ms.")
+    ] = 0,
     audience_file: Annotated[
         Path | None, typer.Option(help="Audience parameters (default xbot_core/sandbox/audience.toml).")
     ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the per-process admin token here (mode 0600; default "
+            "<XBOT_DATA_DIR>/sandbox/admin-token-<port>)."
+        ),
+    ] = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote", help="Allow binding beyond loopback (the fake X site and /v1 become reachable)."
+        ),
+    ] = False,
 ) -> None:
     """Run the sandbox until interrupted: X site at /, admin at /admin, OpenAI-compatible API at /v1."""
     import uvicorn
 
+    from xbot_core.api import is_local_host
+    from xbot_core.sandbox.admin import admin_token_file, new_admin_token, write_admin_token
     from xbot_core.sandbox.app import create_app
     from xbot_core.sandbox.config import AUDIENCE_FILE, SandboxConfig, load_audience_config
 
     settings = get_settings()
+    bind = host or settings.sandbox_host
+    if not is_local_host(bind) and not allow_remote:
+        raise ConfigError(
+            f"refusing to bind the sandbox to {bind!r}: it serves a fake X and an LLM endpoint to anyone "
+            "who can reach it; bind 127.0.0.1 or pass --allow-remote (admin stays loopback-only)"
+        )
+    bind_port = port or settings.sandbox_port
     config = SandboxConfig(
         latency_ms=latency_ms, audience=load_audience_config(audience_file or AUDIENCE_FILE)
     )
-    app = create_app(config, seed=settings.sandbox_seed if seed is None else seed, state_dir=state_dir)
-    uvicorn.run(
-        app,
-        host=host or settings.sandbox_host,
-        port=port or settings.sandbox_port,
-        log_level="warning",
-        access_log=False,
+    token = new_admin_token()
+    app = create_app(
+        config,
+        seed=settings.sandbox_seed if seed is None else seed,
+        state_dir=state_dir,
+        admin_token=token,
     )
+    # overwritten by the next start; a stale file is harmless (its token died with its process)
+    write_admin_token(token_file or admin_token_file(settings.data_dir, bind_port), token)
+    uvicorn.run(app, host=bind, port=bind_port, log_level="warning", access_log=False)

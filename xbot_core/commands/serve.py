@@ -22,7 +22,7 @@ def serve(
     list_only: Annotated[
         bool, typer.Option("--list", help="Print the deployments and schedules; serve nothing.")
     ] = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many concurrent flow runs.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many concurrent flow runs.")] = None,
 ) -> None:
     """Serve plan_and_generate, post_due, collect_metrics, learn and render_reports on their schedules.
 

@@ -18,7 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from psycopg_pool import ConnectionPool
@@ -28,6 +30,8 @@ from xbot_core.adapters.clock import SandboxClock
 from xbot_core.adapters.db import migrations
 from xbot_core.adapters.db.connection import database_url, open_pool
 from xbot_core.adapters.db.queries import query
+from xbot_core.errors import XbotError
+from xbot_core.sandbox.admin import admin_headers, admin_token_file
 from xbot_core.sandbox.process import SandboxProcess
 from xbot_core.services import steps, wiring
 from xbot_core.settings import Settings
@@ -124,16 +128,27 @@ def _scalar(pool: ConnectionPool, name: str, **params: Any) -> Any:
         return row[0] if row else None
 
 
-def _set_clock(url: str, when: datetime) -> None:
-    httpx.post(f"{url}/admin/clock", json={"set": when.isoformat()}, timeout=10).raise_for_status()
+def _admin_post(url: str, path: str, data_dir: Path, **kwargs: Any) -> None:
+    """A sandbox admin write, with the per-process token `xbot sandbox` wrote to the data dir."""
+    resp = httpx.post(f"{url}{path}", headers=admin_headers(url, data_dir), timeout=10, **kwargs)
+    if resp.status_code in (401, 403):
+        raise XbotError(
+            f"the sandbox at {url} refused {path} ({resp.status_code}): no admin token for it in "
+            f"{admin_token_file(data_dir, urlsplit(url).port or 80)} (another process's sandbox?)"
+        )
+    resp.raise_for_status()
 
 
-def _reset(pool: ConnectionPool, account_id: int, sandbox_url: str, days: int) -> None:
+def _set_clock(url: str, when: datetime, data_dir: Path) -> None:
+    _admin_post(url, "/admin/clock", data_dir, json={"set": when.isoformat()})
+
+
+def _reset(pool: ConnectionPool, account_id: int, sandbox_url: str, days: int, data_dir: Path) -> None:
     """--fresh: the demo account's rows, the sandbox's posts and clock, the demo days' LLM usage."""
     with pool.connection() as conn, conn.transaction():
         for name in RESET_QUERIES:
             conn.execute(query(name), {"account_id": account_id})
-    httpx.post(f"{sandbox_url}/admin/reset", timeout=10).raise_for_status()
+    _admin_post(sandbox_url, "/admin/reset", data_dir)
     start = SandboxClock(sandbox_url).now()
     window = {"start": start.date() - timedelta(days=1), "end": start.date() + timedelta(days=days + 3)}
     with pool.connection() as conn, conn.transaction():
@@ -202,7 +217,7 @@ async def _run_with(
     with times.phase("setup"):
         deps = wiring.deps_for(settings, pool)
         if config.fresh:
-            _reset(pool, deps.account_id, sandbox_url, config.days)
+            _reset(pool, deps.account_id, sandbox_url, config.days, settings.data_dir)
         await _login(settings)
         started = _scalar(pool, "demo_plan_start", account_id=deps.account_id)
         start_day = started.astimezone(UTC).date() if started else clock.now().date()
@@ -218,7 +233,7 @@ async def _run_with(
             next_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
             if now <= plan_at:
                 now = plan_at
-                _set_clock(sandbox_url, now)
+                _set_clock(sandbox_url, now, settings.data_dir)
             if not _scalar(
                 pool,
                 "demo_decisions_between",
@@ -270,7 +285,7 @@ async def _events_until(
         target = max(min(due), now)
         if target > now:
             now = target
-            _set_clock(sandbox_url, now)
+            _set_clock(sandbox_url, now, settings.data_dir)
         progressed = False
         if next_post is not None and next_post <= now:
             with times.phase("browser"):
@@ -283,10 +298,10 @@ async def _events_until(
         if not progressed:
             # a cap, the minimum interval or a transient failure held things back: let virtual time pass
             now = min(now + step, until)
-            _set_clock(sandbox_url, now)
+            _set_clock(sandbox_url, now, settings.data_dir)
     if now < until:
         now = until
-        _set_clock(sandbox_url, now)
+        _set_clock(sandbox_url, now, settings.data_dir)
     return now
 
 

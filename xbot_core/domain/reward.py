@@ -16,6 +16,9 @@ bandit clips rewards to [0, 1], so only exceptional posts saturate. The exposure
 reach at which a post counts fully in aggregates: `exposure_weight = min(1, impressions / cap)`.
 
 A reward is undefined (None / null) when any input is unknown or impressions is 0: never imputed.
+
+Bounds (so no version can make `reward()` overflow to inf or divide by a vanishing scale): every weight in
+[-10, 10] (the penalty in [-10, 0]), every reference scale in [1e-6, 1e6], the exposure cap in [1, 1e9].
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ from xbot_core.errors import ConfigError
 WEIGHT_FIELDS: tuple[str, ...] = ("w_fpki", "w_retweet", "w_reply", "w_novelty", "w_dup_penalty")
 PENALTY_FIELDS: tuple[str, ...] = ("w_dup_penalty",)
 SCALE_FIELDS: tuple[str, ...] = ("scale_fpki", "scale_retweet", "scale_reply")
+WEIGHT_BOUND = 10.0  # |weight| <= this
+SCALE_BOUNDS = (1e-6, 1e6)
+EXPOSURE_CAP_BOUNDS = (1.0, 1e9)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,13 @@ def validate_version(v: RewardVersion) -> None:
     for name in (*SCALE_FIELDS, "exposure_cap"):
         if getattr(v, name) <= 0:
             problems.append(f"{name} must be > 0, got {getattr(v, name)!r}")
+    for name in WEIGHT_FIELDS:
+        if abs(getattr(v, name)) > WEIGHT_BOUND:
+            problems.append(f"{name} must be within ±{WEIGHT_BOUND:g}, got {getattr(v, name)!r}")
+    bounds = {name: SCALE_BOUNDS for name in SCALE_FIELDS} | {"exposure_cap": EXPOSURE_CAP_BOUNDS}
+    for name, (lo, hi) in bounds.items():
+        if getattr(v, name) > 0 and not lo <= getattr(v, name) <= hi:
+            problems.append(f"{name} must be within [{lo:g}, {hi:g}], got {getattr(v, name)!r}")
     if problems:
         raise ConfigError("invalid reward version: " + "; ".join(problems))
 

@@ -1,11 +1,20 @@
-"""Admin endpoints of the sandbox: virtual clock, faults, ground truth, reset (documented in README)."""
+"""Admin endpoints of the sandbox: virtual clock, faults, ground truth, reset (see README), and the guard
+in front of them: loopback Host, same Origin, and a per-process token on every state-changing request."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import os
+import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xbot_core.sandbox.state import SandboxState, SandboxStateError
@@ -104,3 +113,90 @@ def build_admin_router(state: SandboxState) -> APIRouter:
         return {"reset": True, "now": state.now().isoformat()}
 
     return router
+
+
+# ---- guard: per-process token on admin writes, loopback Host and same Origin on every admin request ----
+
+TOKEN_HEADER = "Authorization"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def new_admin_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def admin_token_file(data_dir: Path, port: int) -> Path:
+    """Where `xbot sandbox` on `port` writes its per-process admin token (mode 0600)."""
+    return data_dir / "sandbox" / f"admin-token-{port}"
+
+
+def write_admin_token(path: Path, token: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+
+
+def admin_headers(url: str, data_dir: Path) -> dict[str, str]:
+    """The Authorization header for the sandbox at `url`, from its token file in `data_dir` ({} if none)."""
+    port = urlsplit(url).port or 80
+    try:
+        token = admin_token_file(data_dir, port).read_text(encoding="utf-8").strip()
+    except OSError:
+        return {}
+    return {TOKEN_HEADER: f"Bearer {token}"} if token else {}
+
+
+def _hostname(authority: str) -> str:
+    """'127.0.0.1:8765' -> '127.0.0.1', '[::1]:8765' -> '::1', 'localhost' -> 'localhost'; '' if malformed."""
+    try:
+        return (urlsplit(f"//{authority}").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _netloc(origin: str) -> str | None:
+    try:
+        return urlsplit(origin).netloc.lower()
+    except ValueError:
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def install_admin_guard(app: FastAPI, token: str) -> None:
+    """Every /admin request: Host must be a loopback name (no DNS rebinding) and Origin, when sent, the same
+    origin; every state-changing /admin request needs `Authorization: Bearer <token>` (CSRF, other users)."""
+    expected = token.encode()
+
+    @app.middleware("http")
+    async def admin_guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if not request.url.path.startswith("/admin"):
+            return await call_next(request)
+        host = request.headers.get("host", "")
+        if not _is_loopback(_hostname(host)):
+            return JSONResponse({"detail": "admin is served to loopback Host names only"}, 403)
+        origin = request.headers.get("origin")
+        if origin is not None and _netloc(origin) != host.lower():  # "null" has no netloc either
+            return JSONResponse({"detail": "cross-origin admin request refused"}, 403)
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            return JSONResponse({"detail": "cross-origin admin request refused"}, 403)
+        if request.method not in _SAFE_METHODS:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            presented = given.strip().encode()
+            if scheme.lower() != "bearer" or not presented or not hmac.compare_digest(presented, expected):
+                return JSONResponse(
+                    {"detail": "admin writes need the sandbox's token (see its admin-token file)"},
+                    401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return await call_next(request)

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from xbot_core.sandbox.admin import build_admin_router
+from xbot_core.sandbox.admin import build_admin_router, install_admin_guard, new_admin_token
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
 from xbot_core.sandbox.llm_endpoint import build_llm_router
@@ -81,12 +81,19 @@ def _metric_view(m: dict[str, int]) -> dict[str, Any]:
 
 
 def create_app(
-    config: SandboxConfig | None = None, *, seed: int = 7, state_dir: Path | None = None
+    config: SandboxConfig | None = None,
+    *,
+    seed: int = 7,
+    state_dir: Path | None = None,
+    admin_token: str | None = None,
 ) -> FastAPI:
-    """Build the sandbox app around a fresh (or restored, with state_dir) SandboxState."""
+    """Build the sandbox app around a fresh (or restored, with state_dir) SandboxState. Admin writes need
+    `admin_token` (a fresh random one when None; read it back from app.state.admin_token)."""
     state = SandboxState(config or SandboxConfig(), seed=seed, state_dir=state_dir)
     app = FastAPI(title="xbot sandbox", docs_url="/admin/docs", openapi_url="/admin/openapi.json")
     app.state.sandbox = state
+    app.state.admin_token = admin_token or new_admin_token()
+    install_admin_guard(app, app.state.admin_token)
     # Routers first: the site's catch-all /{handle} routes must not shadow them.
     app.include_router(build_admin_router(state))
     app.include_router(build_llm_router(state))

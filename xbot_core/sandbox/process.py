@@ -25,8 +25,18 @@ def sandbox_health(url: str, timeout_s: float = 1.0) -> dict | None:
 class SandboxProcess:
     """`xbot sandbox` in a child process; reuses one already answering on the same port."""
 
-    def __init__(self, *, host: str, port: int, seed: int, state_dir: Path, log_file: Path) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        seed: int,
+        state_dir: Path,
+        log_file: Path,
+        token_file: Path | None = None,
+    ) -> None:
         self.url = f"http://{host}:{port}"
+        self.token_file = token_file or state_dir / f"admin-token-{port}"
         self._args = [
             sys.executable,
             "-m",
@@ -40,6 +50,8 @@ class SandboxProcess:
             str(seed),
             "--state-dir",
             str(state_dir),
+            "--token-file",
+            str(self.token_file),
         ]
         self._log_file = log_file
         self._proc: subprocess.Popen[bytes] | None = None
@@ -63,6 +75,15 @@ class SandboxProcess:
         raise XbotError(
             f"the sandbox did not answer at {self.url} within {timeout_s:.0f} s; see {self._log_file}"
         )
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Authorization for the sandbox's admin writes, read from its token file ({} if unreadable)."""
+        try:
+            token = self.token_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return {}
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -100,9 +100,16 @@ class BudgetedLLM:
         refusal: LLMError | None = None
         with self.pool.connection() as conn, conn.transaction():
             row = budget_repo.lock_day(conn, day, self._limit)
-            if row.limit_usd != self._limit:  # the configured limit applies from the next reservation on
-                budget_repo.set_limit(conn, day, self._limit)
-                row = budget_repo.lock_day(conn, day, self._limit)
+            if row.limit_usd != self._limit:
+                # the first writer's limit holds for the whole day: workers with different settings
+                # must not flip it back and forth (last writer wins); a new setting applies from the next day
+                log.warning(
+                    "XBOT_LLM_DAILY_BUDGET_USD=%s differs from the %s USD limit already set for %s; "
+                    "that limit holds until the day ends",
+                    self._limit,
+                    row.limit_usd,
+                    day,
+                )
             if row.circuit_open:
                 status = "circuit_open"
                 refusal = CircuitOpenError(f"LLM circuit open for {day}: {row.circuit_reason}")

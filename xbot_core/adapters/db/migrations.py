@@ -1,6 +1,11 @@
 """Numbered SQL migrations with rollbacks: applied once each, in a transaction, recorded with a checksum.
 
-The runner refuses to run when an applied migration's file was edited since it was applied.
+The runner refuses to run when an applied migration's up or down file was edited since it was applied.
+
+Checksums: since issue 17 the recorded checksum covers the up AND the down file. Databases migrated before
+recorded the up file's checksum only; `migrate` accepts such a legacy row when the up file still matches and
+re-stamps it with the full checksum (trusting the down file on disk at that moment, once). `rollback` refuses
+to run a down file it cannot verify: run `xbot db migrate` first. `status` reports legacy rows as such.
 """
 
 from __future__ import annotations
@@ -41,6 +46,17 @@ class Migration:
 
     @property
     def checksum(self) -> str:
+        """sha256 over both files (length-prefixed, so moving text between them changes it)."""
+        digest = hashlib.sha256()
+        for text in (self.up_sql, self.down_sql):
+            raw = text.encode("utf-8")
+            digest.update(len(raw).to_bytes(8, "big"))
+            digest.update(raw)
+        return digest.hexdigest()
+
+    @property
+    def legacy_checksum(self) -> str:
+        """What the runner recorded before issue 17: the up file only."""
         return hashlib.sha256(self.up_sql.encode("utf-8")).hexdigest()
 
 
@@ -52,6 +68,8 @@ class MigrationState:
     name: str
     applied_at: datetime | None
     edited: bool
+    missing: bool = False  # applied in the database, but no file for it
+    legacy: bool = False  # recorded with the old up-only checksum (re-stamped by the next migrate)
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -85,28 +103,50 @@ def _applied(conn: psycopg.Connection) -> dict[int, tuple[str, str, datetime]]:
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def _check_unedited(migrations: list[Migration], applied: dict[int, tuple[str, str, datetime]]) -> None:
+def _check_unedited(
+    migrations: list[Migration], applied: dict[int, tuple[str, str, datetime]], *, allow_legacy: bool
+) -> list[Migration]:
+    """Refuse edited or missing history; returns the applied migrations recorded with a legacy checksum."""
     by_version = {m.version: m for m in migrations}
+    legacy = []
     for version, (name, checksum, _) in sorted(applied.items()):
         m = by_version.get(version)
         if m is None:
             raise MigrationError(f"migration {version:04d}_{name} is applied but its file is missing")
-        if m.checksum != checksum:
-            raise MigrationError(
-                f"migration {version:04d}_{m.name} was edited after it was applied "
-                "(checksum differs); add a new migration instead"
-            )
+        if m.checksum == checksum:
+            continue
+        if m.legacy_checksum == checksum:
+            if not allow_legacy:
+                raise MigrationError(
+                    f"migration {version:04d}_{m.name} was recorded before rollback files were checksummed; "
+                    "run `xbot db migrate` once to re-stamp it, then roll back"
+                )
+            legacy.append(m)
+            continue
+        raise MigrationError(
+            f"migration {version:04d}_{m.name} was edited after it was applied "
+            "(checksum of its up/down files differs); add a new migration instead"
+        )
+    return legacy
 
 
 def migrate(url: str, *, to: int | None = None, directory: Path = MIGRATIONS_DIR) -> list[int]:
     """Apply pending migrations up to `to` (default: all); returns the versions applied."""
     migrations = discover(directory)
+    if to is not None and not 0 <= to <= len(migrations):
+        raise MigrationError(
+            f"--to must be between 0 and the newest migration ({len(migrations):04d}), got {to}"
+        )
     done: list[int] = []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
         try:
             applied = _applied(conn)
-            _check_unedited(migrations, applied)
+            for m in _check_unedited(migrations, applied, allow_legacy=True):
+                conn.execute(
+                    "UPDATE schema_migrations SET checksum = %s WHERE version = %s AND checksum = %s",
+                    (m.checksum, m.version, m.legacy_checksum),
+                )
             for m in migrations:
                 if m.version in applied or (to is not None and m.version > to):
                     continue
@@ -130,12 +170,14 @@ def rollback(url: str, *, to: int, directory: Path = MIGRATIONS_DIR) -> list[int
     if to < 0:
         raise MigrationError(f"--to must be >= 0, got {to}")
     migrations = {m.version: m for m in discover(directory)}
+    if to > max(migrations, default=0):
+        raise MigrationError(f"--to {to} is above the newest migration ({max(migrations, default=0):04d})")
     undone: list[int] = []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
         try:
             applied = _applied(conn)
-            _check_unedited(list(migrations.values()), applied)
+            _check_unedited(list(migrations.values()), applied, allow_legacy=False)
             for version in sorted((v for v in applied if v > to), reverse=True):
                 m = migrations[version]
                 try:
@@ -151,19 +193,29 @@ def rollback(url: str, *, to: int, directory: Path = MIGRATIONS_DIR) -> list[int
 
 
 def status(url: str, *, directory: Path = MIGRATIONS_DIR) -> list[MigrationState]:
-    """Every known migration with its applied time (None when pending) and whether its file was edited."""
+    """Every known migration with its applied time (None when pending) and whether its files were edited,
+    plus every applied migration whose files are missing (`missing`)."""
     migrations = discover(directory)
     with psycopg.connect(url, autocommit=True) as conn:
         applied = _applied(conn)
-    return [
-        MigrationState(
-            m.version,
-            m.name,
-            applied[m.version][2] if m.version in applied else None,
-            m.version in applied and applied[m.version][1] != m.checksum,
+    states = []
+    for m in migrations:
+        recorded = applied.get(m.version)
+        legacy = recorded is not None and recorded[1] == m.legacy_checksum != m.checksum
+        states.append(
+            MigrationState(
+                m.version,
+                m.name,
+                recorded[2] if recorded else None,
+                recorded is not None and recorded[1] != m.checksum and not legacy,
+                legacy=legacy,
+            )
         )
-        for m in migrations
-    ]
+    known = {m.version for m in migrations}
+    for version, (name, _, at) in sorted(applied.items()):
+        if version not in known:
+            states.append(MigrationState(version, name, at, edited=False, missing=True))
+    return sorted(states, key=lambda s: s.version)
 
 
 def current_version(conn: psycopg.Connection) -> int:

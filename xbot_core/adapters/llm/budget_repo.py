@@ -44,10 +44,6 @@ def get_day(conn: psycopg.Connection, budget_day: date) -> BudgetDay | None:
         return cur.execute(query("budget_day_get"), {"budget_day": budget_day}).fetchone()
 
 
-def set_limit(conn: psycopg.Connection, budget_day: date, limit_usd: Decimal) -> None:
-    conn.execute(query("budget_day_set_limit"), {"budget_day": budget_day, "limit_usd": limit_usd})
-
-
 def reserve(conn: psycopg.Connection, budget_day: date, amount: Decimal) -> None:
     conn.execute(query("budget_reserve"), {"budget_day": budget_day, "amount": amount})
 

@@ -6,6 +6,7 @@ One browser, one context from the saved session, a small pool of pages for paral
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from xbot_core.adapters.clock import Clock, SystemClock, make_clock
 from xbot_core.adapters.x_browser.browser import launch_chromium
@@ -20,6 +22,8 @@ from xbot_core.adapters.x_browser.models import Metrics, PostRef, TimelinePost, 
 from xbot_core.adapters.x_browser.pages import AnalyticsPage, ComposePage, PostPage, ProfilePage
 from xbot_core.errors import BrowserError, ParseError, PublishError, RateLimitedError, SessionExpiredError
 from xbot_core.settings import Settings
+
+log = logging.getLogger("xbot.collect")
 
 X_CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
 # A page is closed and replaced after this many reads: long-lived pages accumulate per-navigation state,
@@ -143,6 +147,15 @@ class PlaywrightXClient:
         self._page_reads[id(page)] = reads
         self._pages.put_nowait(page)
 
+    async def _replace(self, page: Page) -> None:
+        """Close a page that failed and put a fresh one in its place in the pool."""
+        self._page_reads.pop(id(page), None)
+        try:
+            await page.close()
+        except PlaywrightError:
+            pass
+        self._pages.put_nowait(await self._require_context().new_page())
+
     def _post_url(self, tweet_id: str) -> str:
         return f"{self.base_url}/{self.handle}/status/{tweet_id}"
 
@@ -166,9 +179,12 @@ class PlaywrightXClient:
         """Counts from the post page (exact aria-labels) and its analytics page, read at clock.now()."""
         page = await self._borrow()
         try:
-            return await self._read_on(page, post)
-        finally:
-            await self._give_back(page)
+            result = await self._read_on(page, post)
+        except BaseException:
+            await self._replace(page)  # a failed navigation can leave the page mid-way to an error page
+            raise
+        await self._give_back(page)
+        return result
 
     async def _read_on(self, page: Page, post: PostRef) -> Metrics | Unavailable:
         url = self._post_url(post.tweet_id)
@@ -202,8 +218,10 @@ class PlaywrightXClient:
     async def read_metrics_many(
         self, posts: Sequence[PostRef], concurrency: int | None = None
     ) -> list[Metrics | Unavailable]:
-        """Read many posts on up to `concurrency` pages at once; a page that cannot be parsed becomes
-        Unavailable('error') carrying the raw text, so one odd post does not sink the batch."""
+        """Read many posts on up to `concurrency` pages at once. A page that cannot be parsed becomes
+        Unavailable('error') carrying the raw text, a page that cannot be loaded (connection refused, timeout,
+        crashed page) Unavailable('network'); either way the reason is logged and the other reads are kept,
+        so one failure does not sink the batch (the caller leaves that pass pending)."""
         limit = asyncio.Semaphore(max(1, concurrency or self.concurrency))
 
         async def one(post: PostRef) -> Metrics | Unavailable:
@@ -211,7 +229,12 @@ class PlaywrightXClient:
                 try:
                     return await self.read_metrics(post)
                 except ParseError as exc:
+                    log.warning("[collect] post %s not parsed, deferred: %s", post.tweet_id, exc)
                     return Unavailable("error", str(exc))
+                except (PlaywrightError, BrowserError) as exc:
+                    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+                    log.warning("[collect] post %s not read, deferred: %s", post.tweet_id, reason)
+                    return Unavailable("network", reason)
 
         if concurrency is not None:
             self.concurrency = max(self.concurrency, concurrency)
@@ -219,14 +242,18 @@ class PlaywrightXClient:
 
     async def read_follower_count(self) -> int:
         page = await self._borrow()
+        failed = False
         try:
             profile = ProfilePage(page, self.base_url, self.handle)
             outcome = await profile.open()
             if outcome is None or outcome.reason != "protected":  # a protected profile still shows its count
                 self._raise_for(outcome)
             count = await profile.follower_count()
+        except PlaywrightError as exc:  # X unreachable: a BrowserError the caller can defer on
+            failed = True
+            raise BrowserError(" ".join(f"profile of @{self.handle} not read: {exc}".split())[:300]) from exc
         finally:
-            await self._give_back(page)
+            await (self._replace(page) if failed else self._give_back(page))
         if count is None:
             raise BrowserError(f"the profile of @{self.handle} shows no follower count")
         return count

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-UnavailableReason = Literal["deleted", "protected", "session_expired", "rate_limited", "not_found", "error"]
+UnavailableReason = Literal[
+    "deleted", "protected", "session_expired", "rate_limited", "not_found", "error", "network"
+]
 
 
 @dataclass(frozen=True)
