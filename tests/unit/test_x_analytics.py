@@ -14,6 +14,7 @@ from tests.x_analytics_data import CURRENT_FILE, exports_dir, legacy_files
 from xbot_core.domain.x_analytics import (
     CONTENT,
     LEGACY,
+    _parse_rows,
     export_end_date,
     is_reply,
     parse_count,
@@ -206,3 +207,23 @@ def test_legacy_bad_time() -> None:
     assert _error(text.encode(), f.name) == (
         f"{f.name}: line 2: time '30/01/2017 19:05' is not a time like '2021-11-30 16:00 +0000'"
     )
+
+
+def test_vectorised_reader_agrees_with_the_reference_reader_on_every_real_file() -> None:
+    for f in [exports_dir() / CURRENT_FILE, *legacy_files()]:
+        fast = parse_export(f.read_bytes(), f.name, "Europe/Berlin")
+        fmt, rows, skipped = _parse_rows(f.read_text(encoding="utf-8-sig"), "Europe/Berlin")
+        assert (fast.format, fast.skipped_without_id) == (fmt, skipped)
+        assert fast.rows == rows, f.name
+
+
+def test_blank_lines_are_not_rows() -> None:
+    data = (
+        CURRENT_HEADER
+        + _content_row("11", "Sat, Aug 22, 2026", "a")
+        + "\n"
+        + _content_row("12", "Sat, Aug 22, 2026", "b")
+    )
+    p = parse_export(data.encode(), "x.csv")
+    assert [(r.tweet_id, r.line) for r in p.rows] == [("11", 2), ("12", 4)]
+    assert p.skipped_without_id == 0
