@@ -297,52 +297,56 @@ def _parse_frame(data: bytes, tz: str) -> tuple[str, pl.DataFrame, int] | None:
         return None  # a short row reads as empty trailing cells: only the reference reader can tell
     index = {h.strip().lower(): h for h in raw.columns}
     name = {field: index[col] for field, col in _COLUMNS[fmt].items() if col in index}
-    newlines = pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True) for c in raw.columns)
+    line = pl.int_range(pl.len(), dtype=pl.Int64) + 2
+    if data.count(b"\n") > raw.height + 1:  # some quoted cell spans lines: count them
+        newlines = pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True) for c in raw.columns)
+        line = line + newlines.cum_sum() - newlines
     frame = raw.with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 2 + newlines.cum_sum() - newlines)
-        .cast(pl.Int64)
-        .alias("__line"),
-        pl.col(name["tweet_id"]).str.strip_chars().alias("__id"),
+        line.cast(pl.Int64).alias("line"), pl.col(name["tweet_id"]).str.strip_chars().alias("tweet_id")
     )
-    no_id = frame["__id"] == ""
+    no_id = frame["tweet_id"] == ""
     skipped = int(no_id.sum())
-    frame = frame.filter(~no_id)
-    if not frame["__id"].str.contains(_TWEET_ID.pattern).all():
+    if skipped:
+        frame = frame.filter(~no_id)
+    if not frame["tweet_id"].str.contains(_TWEET_ID.pattern).all():
         return None
-    posted_raw = frame[name["posted"]]
     mapping: dict[str, datetime] = {}
-    for value in posted_raw.unique().to_list():
+    for value in frame[name["posted"]].unique().to_list():
         at = _legacy_time(value) if fmt == LEGACY else _content_day(value, tz)  # ValueError: reference
         mapping[value] = at.astimezone(UTC)
-    exprs: list[pl.Expr] = [
-        pl.col("__id").alias("tweet_id"),
-        pl.col(name["posted"])
-        .replace_strict(mapping, return_dtype=pl.Datetime("us", "UTC"))
-        .alias("posted_at"),
-        pl.lit(fmt == LEGACY).alias("time_known"),
-        pl.col(name["text"]).alias("text"),
-        pl.col(name["text"]).str.strip_chars_start().str.starts_with("@").alias("is_reply"),
-    ]
-    bad: list[pl.Expr] = []
+    text = frame[name["text"]]
+    columns: dict[str, pl.Series] = {
+        "tweet_id": frame["tweet_id"],
+        "posted_at": frame[name["posted"]].replace_strict(mapping, return_dtype=FRAME_SCHEMA["posted_at"]),
+        "time_known": pl.repeat(fmt == LEGACY, frame.height, eager=True),
+        "text": text,
+        "is_reply": text.str.strip_chars_start().str.starts_with("@"),
+    }
     for m in METRICS:
         if m not in name:
-            exprs.append(pl.lit(None, pl.Int64).alias(m))
+            columns[m] = pl.repeat(None, frame.height, dtype=pl.Int64, eager=True)
             continue
-        s = pl.col(name[m]).str.strip_chars()
-        missing = s.is_in(list(_MISSING))
-        value = (
-            s.str.replace(r"\..*$", "").str.replace_all(",", "", literal=True).cast(pl.Int64, strict=False)
-        )
-        bad.append(~missing & (~s.str.contains(_COUNT.pattern) | value.is_null()))
-        exprs.append(pl.when(missing).then(None).otherwise(value).alias(m))
-    exprs.append(pl.col("__line").alias("line"))
-    checks = frame.select(pl.any_horizontal(bad).any().alias("bad")) if bad else None
-    if checks is not None and checks.item():
+        counts = _counts(frame[name[m]])
+        if counts is None:
+            return None
+        columns[m] = counts
+    columns["line"] = frame["line"]
+    if columns["impressions"].null_count():
         return None
-    out = frame.select(exprs)
-    if out["impressions"].null_count():
+    return fmt, pl.DataFrame([s.alias(k) for k, s in columns.items()]), skipped
+
+
+def _counts(cells: pl.Series) -> pl.Series | None:
+    """parse_count over a column, vectorised; None when any cell breaks its rules."""
+    quick = cells.cast(pl.Int64, strict=False)
+    if not quick.null_count() and not (quick < 0).any() and not cells.str.starts_with("+").any():
+        return quick  # plain digits: the common case
+    s = cells.str.strip_chars()
+    missing = s.is_in(list(_MISSING))
+    value = s.str.replace(r"\..*$", "").str.replace_all(",", "", literal=True).cast(pl.Int64, strict=False)
+    if (~missing & (~s.str.contains(_COUNT.pattern) | value.is_null())).any():
         return None
-    return fmt, out.cast(FRAME_SCHEMA), skipped  # type: ignore[arg-type]
+    return pl.select(pl.when(missing).then(None).otherwise(value)).to_series()
 
 
 def _parse_rows(text: str, tz: str) -> tuple[str, list[ImportedRow], int]:
