@@ -4,7 +4,7 @@
 
 CREATE TABLE IF NOT EXISTS imported_post_rows (
     account_id     bigint NOT NULL REFERENCES accounts (account_id),
-    tweet_id       text NOT NULL CHECK (tweet_id ~ '^[0-9]{1,25}$'),
+    tweet_id       text COLLATE "C" NOT NULL CHECK (tweet_id ~ '^[0-9]{1,25}$'),  -- C collation: byte-order compares, cheap to index in bulk
     posted_at      timestamptz NOT NULL,
     time_known     boolean NOT NULL,   -- false: the export gave a day only (midnight in the account's zone)
     text           text NOT NULL,
@@ -14,12 +14,11 @@ CREATE TABLE IF NOT EXISTS imported_post_rows (
     imported_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, tweet_id)
 );
-CREATE INDEX IF NOT EXISTS imported_post_rows_time ON imported_post_rows (account_id, posted_at);
 
 -- One row per post per as_of (the day the export was taken); NULL where the format has no such column.
 CREATE TABLE IF NOT EXISTS imported_reads (
     account_id         bigint NOT NULL,
-    tweet_id           text NOT NULL,
+    tweet_id           text COLLATE "C" NOT NULL,
     as_of              date NOT NULL,
     export_format      text NOT NULL CHECK (export_format IN ('legacy_tweet_activity', 'content')),
     source_file        text NOT NULL,

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from xbot_core.adapters.db.queries import query
-from xbot_core.domain.x_analytics import ParsedExport, export_end_date, parse_export
+from xbot_core.domain.x_analytics import METRICS, ParsedExport, export_end_date, parse_export
 from xbot_core.errors import ConfigError, ImportDataError
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
@@ -49,6 +49,15 @@ STAGE_COLUMNS: tuple[str, ...] = (
     "export_format",
     "source_file",
 )
+
+_POST_COLUMNS = ("tweet_id", "posted_at", "time_known", "text", "is_reply")
+_READ_COLUMNS = ("tweet_id", "as_of", "export_format", "source_file", *METRICS)
+_POSTS_SCHEMA: dict[str, pl.DataType] = {"tweet_id": pl.String(), "time_known": pl.Boolean()}
+_READS_SCHEMA: dict[str, pl.DataType] = {
+    "tweet_id": pl.String(),
+    "as_of": pl.Date(),
+    **{m: pl.Int64() for m in METRICS},
+}
 
 
 @dataclass(frozen=True)
@@ -120,8 +129,10 @@ def _stage_frame(exports: list[tuple[ParsedExport, date]]) -> pl.DataFrame:
         )
         for p, as_of in exports
     ]
-    stage = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
-    return stage.unique(subset=["tweet_id", "as_of"], keep="last", maintain_order=True).select(STAGE_COLUMNS)
+    stage = pl.concat(frames, how="vertical").select(STAGE_COLUMNS)
+    if len(frames) == 1 and stage["tweet_id"].n_unique() == stage.height:
+        return stage  # one file without repeats: nothing to drop
+    return stage.unique(subset=["tweet_id", "as_of"], keep="last", maintain_order=True)
 
 
 def import_exports(
@@ -134,46 +145,106 @@ def import_exports(
     as_of: date | None,
     today: date,
 ) -> ImportResult:
-    """Import the files for the account (created with the default time zone when new); one transaction."""
+    """Import the files for the account (created with the default time zone when new); one transaction.
+
+    The diff against what is stored is made here (one read of the account's posts and of its reads on the
+    import's as-of days), so new rows go straight to their tables through COPY; only changed rows (a
+    corrected export, a time of day arriving for a day-only post) pass through the stage and an UPDATE."""
     handle = normalize_handle(handle)
     with conn.transaction():
         found = conn.execute(query("import_account_timezone"), {"handle": handle}).fetchone()
     tz = str(found[1]) if found else default_timezone
     exports = read_exports(paths, tz=tz, as_of=as_of, today=today)
     stage = _stage_frame(exports)
+    days = sorted({d for _, d in exports})
     with conn.transaction():
         row = conn.execute(
             query("import_ensure_account"), {"handle": handle, "x_base_url": x_base_url, "timezone": tz}
         ).fetchone()
         assert row is not None
         account_id = int(row[0])
-        conn.execute(query("import_clear_stage"))
-        _copy_stage(conn, stage)
-        posts = conn.execute(query("import_upsert_posts"), {"account_id": account_id}).fetchone()
-        reads = conn.execute(query("import_upsert_reads"), {"account_id": account_id}).fetchone()
-        conn.execute(query("import_clear_stage"))
-    assert posts is not None and reads is not None
-    reads_new, reads_changed = int(reads[0]), int(reads[1])
+        params = {"account_id": account_id, "days": days}
+        conn.execute(query("import_lock_account"), params)
+        stored_posts = _fetch(conn, "import_existing_posts", params, _POSTS_SCHEMA)
+        stored_reads = _fetch(conn, "import_existing_reads", params, _READS_SCHEMA)
+        diff = diff_stage(stage, stored_posts, stored_reads)
+        acct = pl.lit(account_id, pl.Int64).alias("account_id")
+        _copy(conn, "imported_post_rows", diff.new_posts.select(acct, *_POST_COLUMNS))
+        _copy(conn, "imported_reads", diff.new_reads.select(acct, *_READ_COLUMNS))
+        if diff.timed_posts.height or diff.changed_reads.height:
+            conn.execute(query("import_clear_stage"))
+            _copy(conn, "imported_stage", pl.concat([diff.timed_posts, diff.changed_reads]))
+            conn.execute(query("import_time_from_stage"), params)
+            conn.execute(query("import_reads_from_stage"), params)
+            conn.execute(query("import_clear_stage"))
     return ImportResult(
         handle=handle,
         account_id=account_id,
         files=tuple(
             FileSummary(p.source, p.format, p.frame.height, p.skipped_without_id, d) for p, d in exports
         ),
-        posts_new=int(posts[0]),
-        posts_updated=int(posts[1]),
-        reads_new=reads_new,
-        reads_changed=reads_changed,
-        reads_unchanged=stage.height - reads_new - reads_changed,
+        posts_new=diff.new_posts.height,
+        posts_updated=diff.timed_posts.height,
+        reads_new=diff.new_reads.height,
+        reads_changed=diff.changed_reads.height,
+        reads_unchanged=stage.height - diff.new_reads.height - diff.changed_reads.height,
     )
 
 
-def _copy_stage(conn: psycopg.Connection, stage: pl.DataFrame) -> None:
-    """COPY the stage frame as CSV (Polars writes it in one pass; empty cells are NULL, "" is '')."""
-    stmt = sql.SQL("COPY imported_stage ({}) FROM STDIN WITH (FORMAT csv)").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in STAGE_COLUMNS)
+@dataclass(frozen=True)
+class StageDiff:
+    """The staged rows split against what is stored (frames in STAGE_COLUMNS)."""
+
+    new_posts: pl.DataFrame
+    timed_posts: pl.DataFrame
+    new_reads: pl.DataFrame
+    changed_reads: pl.DataFrame
+
+
+def diff_stage(stage: pl.DataFrame, stored_posts: pl.DataFrame, stored_reads: pl.DataFrame) -> StageDiff:
+    """New posts, day-only posts whose time of day arrived, new reads, and reads whose values changed."""
+    posts = stage.sort("time_known").unique(subset=["tweet_id"], keep="last", maintain_order=True)
+    new_posts = posts.join(stored_posts, on="tweet_id", how="anti")
+    timed = posts.filter(pl.col("time_known")).join(
+        stored_posts.filter(~pl.col("time_known")), on="tweet_id", how="semi"
+    )
+    keys = ["tweet_id", "as_of"]
+    new_reads = stage.join(stored_reads, on=keys, how="anti")
+    both = stage.join(stored_reads, on=keys, how="inner", suffix="__stored")
+    changed = both.filter(pl.any_horizontal(pl.col(m).ne_missing(pl.col(f"{m}__stored")) for m in METRICS))
+    return StageDiff(new_posts, timed, new_reads, changed.select(STAGE_COLUMNS))
+
+
+def _fetch(
+    conn: psycopg.Connection, name: str, params: dict[str, object], schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    """A named query's rows through COPY … TO STDOUT (CSV) into a typed frame."""
+    stmt = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(sql.SQL(query(name)))  # type: ignore[arg-type]
+    buf = bytearray()
+    with conn.cursor() as cur, cur.copy(stmt, params) as copy:
+        for chunk in copy:
+            buf += chunk
+    frame = pl.read_csv(bytes(buf), infer_schema=False)
+    casts = []
+    for c, t in schema.items():
+        if t == pl.Boolean():
+            casts.append(pl.col(c) == "t")
+        elif t == pl.Date():
+            casts.append(pl.col(c).str.to_date("%Y-%m-%d"))
+        else:
+            casts.append(pl.col(c).cast(t))
+    return frame.select([e.alias(c) for e, c in zip(casts, schema, strict=True)])
+
+
+def _copy(conn: psycopg.Connection, table: str, frame: pl.DataFrame) -> None:
+    """COPY a frame whose column names are the table's, as CSV (Polars writes it in one pass; an empty
+    cell is NULL, a quoted empty string is '')."""
+    if frame.height == 0:
+        return
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
     )
     with conn.cursor() as cur, cur.copy(stmt) as copy:
         chunk = 100_000
-        for start in range(0, stage.height, chunk):
-            copy.write(stage.slice(start, chunk).write_csv(include_header=False, null_value=""))
+        for start in range(0, frame.height, chunk):
+            copy.write(frame.slice(start, chunk).write_csv(include_header=False, null_value=""))
