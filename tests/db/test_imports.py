@@ -219,3 +219,36 @@ def test_bad_as_of_is_one_clear_error(cli_db: str) -> None:
     assert isinstance(result.exception, ConfigError)
     assert "--as-of must be a date YYYY-MM-DD" in str(result.exception)
     assert counts(cli_db) == (0, 0, 0)
+
+
+def test_a_day_only_post_gets_its_time_when_a_legacy_export_has_it(clean_db: str, tmp_path: Path) -> None:
+    # the same post in both formats: first the current export (day only), then a legacy one with the minute
+    current = tmp_path / "account_analytics_content_2026-07-01_2026-07-31.csv"
+    current.write_text(
+        "Post id,Date,Post text,Post Link,Impressions,Likes,Engagements,Bookmarks,Shares,New follows,"
+        "Replies,Reposts,Profile visits,Detail Expands,URL Clicks,Hashtag Clicks,Permalink Clicks\n"
+        '2083233041749619167,"Fri, Jul 31, 2026",Pick one format.,https://x.com/a/status/2083233041749619167,'
+        "16,1,1,0,0,0,0,0,0,0,0,0,0\n",
+        encoding="utf-8",
+    )
+    legacy_header = (legacy_files()[0].read_text(encoding="utf-8").splitlines()[0]).split('","')
+    values = {
+        "Tweet id": "2083233041749619167",
+        "Tweet text": "Pick one format.",
+        "time": "2026-07-31 16:20 +0000",
+    }
+    cells = [values.get(h.strip('"'), "-" if h.startswith("promoted") else "0") for h in legacy_header]
+    cells[legacy_header.index("impressions")] = "40.0"
+    legacy = tmp_path / "tweet_activity_metrics_a_20260701_20260901_en.csv"
+    legacy.write_text(
+        ",".join(f'"{h.strip(chr(34))}"' for h in legacy_header)
+        + "\n"
+        + ",".join(f'"{c}"' for c in cells)
+        + "\n",
+        encoding="utf-8",
+    )
+    do_import(clean_db, [current])
+    result = do_import(clean_db, [legacy])
+    assert (result.posts_new, result.posts_updated, result.reads_new) == (0, 1, 1)
+    (post,) = rows(clean_db, "SELECT posted_at, time_known, impressions, as_of FROM imported_posts")
+    assert post == (datetime(2026, 7, 31, 16, 20, tzinfo=UTC), True, 40, date(2026, 9, 1))
