@@ -52,6 +52,18 @@ def counts(url: str) -> tuple[int, int, int]:
     return int(r[0]), int(r[1]), int(r[2])
 
 
+def orphans(url: str) -> tuple[int, int]:
+    """Reads without their post, posts without their account (the tables carry no per-row FK)."""
+    (r,) = rows(
+        url,
+        "SELECT (SELECT count(*) FROM imported_reads r WHERE NOT EXISTS (SELECT 1 FROM imported_post_rows p"
+        "  WHERE p.account_id = r.account_id AND p.tweet_id = r.tweet_id)),"
+        " (SELECT count(*) FROM imported_post_rows p WHERE NOT EXISTS"
+        "  (SELECT 1 FROM accounts a WHERE a.account_id = p.account_id))",
+    )
+    return int(r[0]), int(r[1])
+
+
 def do_import(url: str, paths: list[Path], as_of: date | None = None, handle: str = HANDLE) -> Any:
     with psycopg.connect(url) as conn:
         return import_exports(
@@ -110,6 +122,7 @@ def test_legacy_exports_at_once(clean_db: str) -> None:
         " count(*) FILTER (WHERE is_reply) FROM imported_posts",
     )
     assert v == (374, 1_857_985, 37, 5080, 0, True, 66)
+    assert orphans(clean_db) == (0, 0)
     (first,) = rows(
         clean_db, "SELECT posted_at, as_of FROM imported_posts WHERE tweet_id = '826144200114663424'"
     )
@@ -176,6 +189,7 @@ def test_later_as_of_adds_a_read_and_the_latest_wins(clean_db: str, tmp_path: Pa
     )
     assert shown == (116, date(2026, 8, 31))
     assert counts(clean_db) == (1, 70, 210)
+    assert orphans(clean_db) == (0, 0)
 
 
 def test_corrected_export_for_the_same_day_replaces_that_read(clean_db: str, tmp_path: Path) -> None:
