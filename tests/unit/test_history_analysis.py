@@ -93,14 +93,14 @@ def test_features_of_a_day_only_post_invent_no_time() -> None:
     f = post_features(
         "Pick one format. https://t.co/x 1/3", datetime(2026, 7, 31, tzinfo=UTC), False, False, "UTC"
     )
-    assert (f["timing_slot"], f["weekday"], f["has_link"], f["is_thread"]) == (
+    assert (f["timing_slot"], f["weekday"], f["has_link"], f["thread"]) == (
         "unknown",
         "unknown",
         "link",
         "thread",
     )
     g = post_features("@a yes", datetime(2017, 1, 30, 21, 5, tzinfo=UTC), True, True, "UTC")
-    assert (g["timing_slot"], g["weekday"], g["is_reply"]) == ("late_evening", "Mon", "reply")
+    assert (g["timing_slot"], g["weekday"], g["post_kind"]) == ("late_evening", "Mon", "reply")
     assert [length_bucket("x" * n) for n in (79, 80, 159, 160, 280, 281)] == [
         "short",
         "medium",
@@ -114,6 +114,7 @@ def test_features_of_a_day_only_post_invent_no_time() -> None:
 def test_table_on_the_real_legacy_history() -> None:
     frames = [parse_export(f.read_bytes(), f.name).frame for f in legacy_files()]
     posts = with_features(pl.concat(frames), "UTC")
+    assert posts["is_reply"].dtype == pl.Boolean and posts["is_reply"].sum() == 66
     table = history_table(posts)
     ok = table.filter(pl.col("status") == STATUS_OK)
     # 37 follows over 1,857,985 impressions: the pooled rate is Σfollows / Σimpressions, not a mean of rates

@@ -31,8 +31,8 @@ FEATURES: tuple[str, ...] = (
     "weekday",
     "length_bucket",
     "has_link",
-    "is_thread",
-    "is_reply",
+    "thread",
+    "post_kind",
 )
 # metric -> (numerator columns summed, scale): rates per impression, follows per 1,000 impressions
 METRICS: dict[str, tuple[tuple[str, ...], float]] = {
@@ -75,13 +75,14 @@ def post_features(
         "weekday": weekday,
         "length_bucket": length_bucket(text),
         "has_link": "link" if "http" in text else "no_link",
-        "is_thread": "thread" if arms.is_thread else "single",
-        "is_reply": "reply" if is_reply else "original",
+        "thread": "thread" if arms.is_thread else "single",
+        "post_kind": "reply" if is_reply else "original",
     }
 
 
 def with_features(posts: pl.DataFrame, tz: str) -> pl.DataFrame:
-    """Add the FEATURES columns to a frame of posts (text, posted_at, time_known, is_reply)."""
+    """Add the FEATURES columns to a frame of posts (text, posted_at, time_known, is_reply); the post's own
+    columns keep their names and types."""
     rows = [
         post_features(t, p, k, r, tz)
         for t, p, k, r in posts.select("text", "posted_at", "time_known", "is_reply").iter_rows()

@@ -44,3 +44,96 @@ def load_history(
     posts = with_features(posts.drop("timezone"), tz) if posts.height else posts.drop("timezone")
     table = history_table(posts, config) if posts.height else pl.DataFrame()
     return HistoryData(handle=handle, timezone=tz, posts=posts, table=table)
+
+
+METRIC_LABELS = {
+    "follows_per_1k": ("follows per 1,000 impressions", "{:.3f}"),
+    "profile_visit_rate": ("profile visits per impression", "{:.4%}"),
+    "engagement_rate": ("engagement rate (likes + reposts + replies)", "{:.3%}"),
+}
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A frame of strings and numbers as a Markdown table (the notebook's formatted tables)."""
+    if frame.height == 0:
+        return "_none_"
+    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width + "\n"
+    body = "".join(
+        "| "
+        + " | ".join("" if v is None else str(v).replace("|", "\\|").replace("\n", " ") for v in row)
+        + " |\n"
+        for row in frame.iter_rows()
+    )
+    return head + body
+
+
+def comparisons(table: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """One metric's comparisons with enough data, most convincing first, formatted for reading."""
+    if table.height == 0:
+        return pl.DataFrame()
+    _, fmt = METRIC_LABELS[metric]
+    ok = table.filter((pl.col("metric") == metric) & (pl.col("status") == "ok")).sort("q_value")
+    return pl.DataFrame(
+        {
+            "feature": ok["feature"],
+            "level": ok["level"],
+            "posts": ok["posts"],
+            "rate (95% CI)": [
+                f"{fmt.format(r)} ({fmt.format(lo)} – {fmt.format(hi)})"
+                for r, lo, hi in ok.select("rate", "ci_low", "ci_high").iter_rows()
+            ],
+            "vs the other posts": [f"{lift:+.0%}" for lift in ok["lift_vs_rest"]],
+            "q (BH)": [f"{q:.3f}" for q in ok["q_value"]],
+        }
+    )
+
+
+def not_enough(table: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """The levels of one metric that have too little data to compare (said, never ranked)."""
+    if table.height == 0:
+        return pl.DataFrame()
+    rows = table.filter((pl.col("metric") == metric) & (pl.col("status") != "ok"))
+    return rows.group_by("feature", maintain_order=True).agg(
+        pl.col("level").str.join(", ").alias("levels"), pl.col("posts").sum().alias("posts")
+    )
+
+
+def top_posts(posts: pl.DataFrame, n: int = 5, *, best: bool = True) -> pl.DataFrame:
+    """The n posts with the most (or fewest) impressions, text shortened."""
+    if posts.height == 0:
+        return pl.DataFrame()
+    picked = posts.sort("impressions", descending=best).head(n)
+    return pl.DataFrame(
+        {
+            "posted": [
+                p.strftime("%Y-%m-%d %H:%M" if k else "%Y-%m-%d")
+                for p, k in picked.select("posted_at", "time_known").iter_rows()
+            ],
+            "impressions": [f"{v:,}" for v in picked["impressions"]],
+            "likes": picked["likes"],
+            "follows": picked["follows"],
+            "text": [t[:90] + ("…" if len(t) > 90 else "") for t in picked["text"]],
+        }
+    )
+
+
+def summary_markdown(data: HistoryData) -> str:
+    """One paragraph: how much history there is and its pooled rates."""
+    p = data.posts
+    if p.height == 0:
+        return (
+            f"**@{data.handle}**: no imported posts in this window (`xbot import x-analytics … --account`)."
+        )
+    impressions = int(p["impressions"].sum())
+    follows = p["follows"].drop_nulls()
+    fpk = 1000 * follows.sum() / impressions if follows.len() and impressions else None
+    fpk_text = f"{fpk:.3f} follows per 1,000 impressions" if fpk is not None else "no follows column"
+    known = int(p["time_known"].sum())
+    median, top = float(p["impressions"].median() or 0), float(p["impressions"].max() or 0)  # type: ignore[arg-type]
+    first, last, latest = (str(v) for v in (p["posted_at"].min(), p["posted_at"].max(), p["as_of"].max()))
+    return (
+        f"**@{data.handle}**: {p.height:,} posts ({int(p['is_reply'].sum()):,} replies) from "
+        f"{first[:10]} to {last[:10]}; {impressions:,} impressions (median {median:,.0f} per post, "
+        f"max {top:,.0f}); {fpk_text}; time of day known for {known:,} posts (time zone {data.timezone}); "
+        f"latest read {latest}."
+    )
