@@ -47,3 +47,23 @@ def test_history_from_the_database_matches_the_parsed_files(clean_db: str) -> No
     )
     assert window.posts.height == 33  # the June export's rows
     assert load_history(clean_db, "nobody").posts.height == 0
+
+
+def test_growth_between_two_exports_of_the_same_posts(clean_db: str) -> None:
+    from tests.x_analytics_data import CURRENT_FILE, exports_dir
+
+    with psycopg.connect(clean_db) as conn:
+        for as_of in (date(2026, 7, 31), date(2026, 8, 31)):
+            import_exports(
+                conn,
+                [exports_dir() / CURRENT_FILE],
+                handle="MauroJPelle",
+                x_base_url="https://x.com",
+                default_timezone="UTC",
+                as_of=as_of,
+                today=date(2026, 12, 2),
+            )
+    data = load_history(clean_db, "MauroJPelle")
+    assert data.growth.height == 70 and set(data.growth["reads"]) == {2}
+    assert set(data.growth["impressions_growth"]) == {0}  # the same file twice: reads kept, nothing grew
+    assert data.trend["posts"].to_list() == [2, 5, 63]  # May, June, July (counted from the CSV with csv)

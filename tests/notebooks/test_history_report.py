@@ -47,6 +47,8 @@ def test_history_report_renders(history_env: Path) -> None:
     assert "1,857,985 impressions" in html and "0.020 follows per 1,000 impressions" in html
     assert "<table>" in html and "rate (95% CI)" in html and "q (BH)" in html
     assert "Not enough data</strong> to compare" in html
+    assert "Trend over time" in html and "2017-06" in html
+    assert "Every post has a single read" in html  # one export per month: no growth to show
     assert "Traceback" not in html and "shape: (" not in html  # no errors, no raw frame dumps
     index = (history_env / "index.html").read_text(encoding="utf-8")
     assert 'href="history_report_rOpenSci.html"' in index

@@ -4,7 +4,7 @@ checked against an independent numpy/scipy computation; "not enough data" instea
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import polars as pl
@@ -19,6 +19,8 @@ from xbot_core.domain.history_analysis import (
     history_table,
     length_bucket,
     post_features,
+    read_growth,
+    trend,
     with_features,
 )
 from xbot_core.domain.x_analytics import parse_export
@@ -128,3 +130,33 @@ def test_table_on_the_real_legacy_history() -> None:
     )
     follows = history_table(current).filter(pl.col("metric") == "follows_per_1k")
     assert set(follows["status"]) == {STATUS_NOT_ENOUGH_DATA}  # one follow in 70 posts
+
+
+def test_trend_pools_each_period_and_growth_compares_reads() -> None:
+    posts = pl.DataFrame(
+        {
+            "posted_at": [datetime(2026, 1, d, tzinfo=UTC) for d in (5, 20)]
+            + [datetime(2026, 2, 3, tzinfo=UTC)],
+            "impressions": [100, 300, 50],
+            "follows": [1, 0, None],
+            "profile_visits": [2, 4, 1],
+            "likes": [3, 9, 1],
+            "reposts": [0, 1, 0],
+            "replies": [1, 0, 0],
+        }
+    )
+    t = trend(posts, "1mo")
+    assert t["posts"].to_list() == [2, 1]
+    assert t["impressions_per_post"].to_list() == [200.0, 50.0]
+    assert t["follows_per_1k"][0] == pytest.approx(1000 * 1 / 400)
+    assert t["follows_per_1k"][1] is None  # no post of February has a follows value
+    assert t["engagement_rate"].to_list() == pytest.approx([14 / 400, 1 / 50])
+    reads = pl.DataFrame(
+        {
+            "tweet_id": ["1", "1", "2"],
+            "as_of": [date(2026, 7, 31), date(2026, 8, 31), date(2026, 7, 31)],
+            "impressions": [16, 116, 5],
+        }
+    )
+    g = read_growth(reads)
+    assert g.select("tweet_id", "reads", "impressions_growth").rows() == [("1", 2, 100)]

@@ -178,3 +178,53 @@ def history_table(
         return table
     q = benjamini_hochberg(table["p_value"].to_numpy())
     return table.with_columns(pl.Series("q_value", q))
+
+
+def trend(posts: pl.DataFrame, every: str = "1mo") -> pl.DataFrame:
+    """Per period (Polars duration, e.g. 1w, 1mo) of posted_at: posts, impressions per post, and the pooled
+    rates (events summed over the period's posts with that metric, divided by their impressions)."""
+    if posts.height == 0:
+        return pl.DataFrame()
+    aggs: list[pl.Expr] = [pl.len().alias("posts"), pl.col("impressions").sum().alias("impressions")]
+    for metric, (columns, scale) in METRICS.items():
+        total = pl.col(columns[0])
+        for c in columns[1:]:
+            total = total + pl.col(c)
+        has = total.is_not_null() & (pl.col("impressions") > 0)
+        denominator = pl.col("impressions").filter(has).sum()
+        aggs.append(
+            pl.when(denominator > 0)
+            .then(scale * total.filter(has).sum() / denominator)
+            .otherwise(None)
+            .alias(metric)
+        )
+    return (
+        posts.sort("posted_at")
+        .group_by_dynamic("posted_at", every=every)
+        .agg(aggs)
+        .with_columns((pl.col("impressions") / pl.col("posts")).alias("impressions_per_post"))
+        .rename({"posted_at": "period"})
+    )
+
+
+def read_growth(reads: pl.DataFrame) -> pl.DataFrame:
+    """Posts read more than once (reads: tweet_id, as_of, impressions, follows): first and latest read and
+    the growth in between, largest first."""
+    if reads.height == 0:
+        return pl.DataFrame()
+    return (
+        reads.sort("as_of")
+        .group_by("tweet_id")
+        .agg(
+            pl.len().alias("reads"),
+            pl.col("as_of").first().alias("first_as_of"),
+            pl.col("as_of").last().alias("latest_as_of"),
+            pl.col("impressions").first().alias("first_impressions"),
+            pl.col("impressions").last().alias("latest_impressions"),
+        )
+        .filter(pl.col("reads") > 1)
+        .with_columns(
+            (pl.col("latest_impressions") - pl.col("first_impressions")).alias("impressions_growth")
+        )
+        .sort("impressions_growth", descending=True)
+    )

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from xbot_core.domain.history_analysis import HistoryAnalysisConfig, history_table, with_features
+from xbot_core.domain.history_analysis import (
+    HistoryAnalysisConfig,
+    history_table,
+    read_growth,
+    trend,
+    with_features,
+)
 from xbot_core.services import analytics
 
 
@@ -20,6 +26,8 @@ class HistoryData:
     timezone: str
     posts: pl.DataFrame
     table: pl.DataFrame
+    trend: pl.DataFrame
+    growth: pl.DataFrame
 
 
 def load_history(
@@ -43,7 +51,17 @@ def load_history(
     tz = str(posts["timezone"][0]) if posts.height else "UTC"
     posts = with_features(posts.drop("timezone"), tz) if posts.height else posts.drop("timezone")
     table = history_table(posts, config) if posts.height else pl.DataFrame()
-    return HistoryData(handle=handle, timezone=tz, posts=posts, table=table)
+    reads = analytics.load_sql(url, analytics.analytics_sql("imported_reads"), {"handle": handle})
+    if posts.height:
+        reads = reads.join(posts.select("tweet_id"), on="tweet_id", how="semi")
+    return HistoryData(
+        handle=handle,
+        timezone=tz,
+        posts=posts,
+        table=table,
+        trend=trend(posts, "1mo"),
+        growth=read_growth(reads) if posts.height else pl.DataFrame(),
+    )
 
 
 METRIC_LABELS = {
@@ -137,3 +155,42 @@ def summary_markdown(data: HistoryData) -> str:
         f"max {top:,.0f}); {fpk_text}; time of day known for {known:,} posts (time zone {data.timezone}); "
         f"latest read {latest}."
     )
+
+
+def trend_table(data: HistoryData) -> pl.DataFrame:
+    """The monthly trend, formatted."""
+    t = data.trend
+    if t.height == 0:
+        return pl.DataFrame()
+
+    def fmt(v: float | None, spec: str) -> str:
+        return "n/a" if v is None else format(v, spec)
+
+    return pl.DataFrame(
+        {
+            "month": [str(p)[:7] for p in t["period"]],
+            "posts": t["posts"],
+            "impressions per post": [fmt(v, ",.0f") for v in t["impressions_per_post"]],
+            "follows per 1,000": [fmt(v, ".3f") for v in t["follows_per_1k"]],
+            "profile visit rate": [fmt(v, ".3%") for v in t["profile_visit_rate"]],
+            "engagement rate": [fmt(v, ".3%") for v in t["engagement_rate"]],
+        }
+    )
+
+
+def growth_markdown(data: HistoryData, n: int = 5) -> str:
+    """Export-to-export growth, or a plain sentence when every post was read once."""
+    g = data.growth
+    if g.height == 0:
+        return "Every post has a single read (one export per post): no growth between exports to show yet."
+    top = g.head(n)
+    table = pl.DataFrame(
+        {
+            "post": top["tweet_id"],
+            "reads": top["reads"],
+            "from": [f"{a} ({b:,})" for a, b in top.select("first_as_of", "first_impressions").iter_rows()],
+            "to": [f"{a} ({b:,})" for a, b in top.select("latest_as_of", "latest_impressions").iter_rows()],
+            "impressions gained": [f"{v:+,}" for v in top["impressions_growth"]],
+        }
+    )
+    return f"{g.height:,} posts were read more than once.\n\n" + markdown_table(table)
