@@ -125,7 +125,7 @@ def _stage_frame(exports: list[tuple[ParsedExport, date]]) -> pl.DataFrame:
         p.frame.with_columns(
             pl.lit(as_of, pl.Date).alias("as_of"),
             pl.lit(p.format).alias("export_format"),
-            pl.lit(p.source).alias("source_file"),
+            pl.lit(Path(p.source).name).alias("source_file"),  # the name, not the user's folders
         )
         for p, as_of in exports
     ]
