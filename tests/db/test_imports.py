@@ -110,6 +110,9 @@ def test_current_export_through_the_cli(cli_db: str) -> None:
     assert d == (0, 0)
     (s,) = rows(cli_db, "SELECT count(*) FROM imported_stage")
     assert s == (0,)
+    assert rows(cli_db, "SELECT DISTINCT source_file, export_format FROM imported_reads") == [
+        (CURRENT_FILE, "content")
+    ]
 
 
 def test_legacy_exports_at_once(clean_db: str) -> None:
