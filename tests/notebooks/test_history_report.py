@@ -49,6 +49,7 @@ def test_history_report_renders(history_env: Path) -> None:
     assert "Not enough data</strong> to compare" in html
     assert "Trend over time" in html and "2017-06" in html
     assert "Every post has a single read" in html  # one export per month: no growth to show
+    assert "Spearman ρ with follows per impression" in html and "37 follows over 374 posts" in html
     assert "Traceback" not in html and "shape: (" not in html  # no errors, no raw frame dumps
     index = (history_env / "index.html").read_text(encoding="utf-8")
     assert 'href="history_report_rOpenSci.html"' in index

@@ -20,6 +20,7 @@ from xbot_core.domain.history_analysis import (
     length_bucket,
     post_features,
     read_growth,
+    surrogates,
     trend,
     with_features,
 )
@@ -160,3 +161,15 @@ def test_trend_pools_each_period_and_growth_compares_reads() -> None:
     )
     g = read_growth(reads)
     assert g.select("tweet_id", "reads", "impressions_growth").rows() == [("1", 2, 100)]
+
+
+def test_surrogates_rank_correlation_against_scipy() -> None:
+    posts = _posts(seed=5, n=60)
+    s = surrogates(posts)
+    imp = posts["impressions"].to_numpy().astype(float)
+    fol = posts["follows"].to_numpy() / imp
+    for row in s.iter_rows(named=True):
+        expected = stats.spearmanr(posts[row["surrogate"]].to_numpy() / imp, fol).statistic
+        assert row["posts"] == 60 and row["spearman_rho"] == pytest.approx(expected, rel=1e-12)
+    flat = surrogates(posts.with_columns(pl.lit(0).alias("follows")))
+    assert flat["spearman_rho"].to_list() == [None, None]  # follows never vary: nothing to predict

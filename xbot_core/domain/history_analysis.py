@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 from scipy import special
+from scipy import stats as sps
 
 from xbot_core.domain.history_arms import UNKNOWN, history_arms
 from xbot_core.domain.stats import RatioStats, benjamini_hochberg, compare
@@ -228,3 +229,24 @@ def read_growth(reads: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("impressions_growth", descending=True)
     )
+
+
+SURROGATES: tuple[str, ...] = ("profile_visits", "likes")
+
+
+def surrogates(posts: pl.DataFrame, min_posts: int = 20) -> pl.DataFrame:
+    """How well each surrogate's per-post count predicts follows across posts: Spearman rank correlation of
+    the counts per impression (posts with impressions > 0 and both values known); None below min_posts or
+    when follows never vary."""
+    rows: list[dict[str, object]] = []
+    for name in SURROGATES:
+        known = posts.filter(
+            pl.col("follows").is_not_null() & pl.col(name).is_not_null() & (pl.col("impressions") > 0)
+        )
+        x = (known[name] / known["impressions"]).to_numpy()
+        y = (known["follows"] / known["impressions"]).to_numpy()
+        rho: float | None = None
+        if known.height >= min_posts and np.ptp(y) > 0 and np.ptp(x) > 0:
+            rho = float(sps.spearmanr(x, y).statistic)
+        rows.append({"surrogate": name, "posts": known.height, "spearman_rho": rho})
+    return pl.DataFrame(rows, schema={"surrogate": pl.String, "posts": pl.Int64, "spearman_rho": pl.Float64})

@@ -12,6 +12,7 @@ from xbot_core.domain.history_analysis import (
     HistoryAnalysisConfig,
     history_table,
     read_growth,
+    surrogates,
     trend,
     with_features,
 )
@@ -194,3 +195,21 @@ def growth_markdown(data: HistoryData, n: int = 5) -> str:
         }
     )
     return f"{g.height:,} posts were read more than once.\n\n" + markdown_table(table)
+
+
+def surrogate_markdown(data: HistoryData) -> str:
+    """Follows are rare: how well profile visits and likes per impression rank posts like follows do."""
+    if data.posts.height == 0:
+        return "_no posts_"
+    s = surrogates(data.posts)
+    table = pl.DataFrame(
+        {
+            "surrogate (per impression)": s["surrogate"].str.replace("_", " "),
+            "posts": s["posts"],
+            "Spearman ρ with follows per impression": [
+                "not enough data" if v is None else f"{v:+.2f}" for v in s["spearman_rho"]
+            ],
+        }
+    )
+    follows = int(data.posts["follows"].drop_nulls().sum())
+    return f"{follows:,} follows over {data.posts.height:,} posts.\n\n" + markdown_table(table)
