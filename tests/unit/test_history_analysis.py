@@ -173,3 +173,6 @@ def test_surrogates_rank_correlation_against_scipy() -> None:
         assert row["posts"] == 60 and row["spearman_rho"] == pytest.approx(expected, rel=1e-12)
     flat = surrogates(posts.with_columns(pl.lit(0).alias("follows")))
     assert flat["spearman_rho"].to_list() == [None, None]  # follows never vary: nothing to predict
+    assert posts["follows"].sum() >= 5
+    few = surrogates(posts, min_follows=int(posts["follows"].sum()) + 1)
+    assert few["spearman_rho"].to_list() == [None, None]

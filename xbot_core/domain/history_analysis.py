@@ -234,10 +234,10 @@ def read_growth(reads: pl.DataFrame) -> pl.DataFrame:
 SURROGATES: tuple[str, ...] = ("profile_visits", "likes")
 
 
-def surrogates(posts: pl.DataFrame, min_posts: int = 20) -> pl.DataFrame:
+def surrogates(posts: pl.DataFrame, min_posts: int = 20, min_follows: int = 5) -> pl.DataFrame:
     """How well each surrogate's per-post count predicts follows across posts: Spearman rank correlation of
     the counts per impression (posts with impressions > 0 and both values known); None below min_posts or
-    when follows never vary."""
+    min_follows (one follow ranks nothing) or when follows never vary."""
     rows: list[dict[str, object]] = []
     for name in SURROGATES:
         known = posts.filter(
@@ -246,7 +246,8 @@ def surrogates(posts: pl.DataFrame, min_posts: int = 20) -> pl.DataFrame:
         x = (known[name] / known["impressions"]).to_numpy()
         y = (known["follows"] / known["impressions"]).to_numpy()
         rho: float | None = None
-        if known.height >= min_posts and np.ptp(y) > 0 and np.ptp(x) > 0:
+        enough = known.height >= min_posts and (known["follows"].sum() or 0) >= min_follows
+        if enough and np.ptp(y) > 0 and np.ptp(x) > 0:
             rho = float(sps.spearmanr(x, y).statistic)
         rows.append({"surrogate": name, "posts": known.height, "spearman_rho": rho})
     return pl.DataFrame(rows, schema={"surrogate": pl.String, "posts": pl.Int64, "spearman_rho": pl.Float64})
