@@ -22,6 +22,7 @@ from xbot_core.commands import (
     db,
     demo,
     generate,
+    imports,
     lab,
     learn,
     ops,
@@ -62,6 +63,7 @@ app.command("post")(ops.post)
 app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
 app.add_typer(report.app, name="report")
+app.add_typer(imports.app, name="import")
 app.command("lab")(lab.lab)
 
 

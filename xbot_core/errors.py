@@ -74,3 +74,7 @@ class KillSwitchError(XbotError):
 
 class ReportError(XbotError):
     """A report notebook failed to execute or render; names the notebook and the failing cell."""
+
+
+class ImportDataError(XbotError):
+    """An analytics export is of no known format or holds a bad value; names the file and the line."""

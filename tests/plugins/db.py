@@ -31,6 +31,8 @@ _TABLES = (
     "llm_usage",
     "llm_budget_days",
     "ops_control",
+    "imported_reads",
+    "imported_post_rows",
     "accounts",
 )
 

@@ -95,6 +95,24 @@ def all_(
 
 
 @app.command()
+def history(
+    account: Annotated[str, typer.Option("--account", help="The imported handle (xbot import x-analytics).")],
+    since: Annotated[str | None, typer.Option(help="First day YYYY-MM-DD (UTC); default all.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Day after the last, YYYY-MM-DD (UTC); default all.")
+    ] = None,
+) -> None:
+    """What drove follows, profile visits and engagement in the account's own imported posts."""
+    from xbot_core.services import reports
+
+    settings = get_settings()
+    spec = reports.history_spec(account.removeprefix("@"), _day(since, "--since"), _day(until, "--until"))
+    r = reports.render(spec, settings=settings)
+    typer.echo(f"{r.html}  (notebook {r.cells_s:.1f} s, HTML {r.convert_s:.1f} s)")
+    typer.echo(f"index: {settings.reports_dir / 'index.html'}")
+
+
+@app.command()
 def simulate(
     handle: Annotated[str, typer.Option(help="Account to write the simulated history into.")] = "xbot_sim",
     end: Annotated[str | None, typer.Option(help="Last simulated day YYYY-MM-DD; default today.")] = None,

@@ -263,6 +263,17 @@ def analysis_specs(day: date, **common: Any) -> list[ReportSpec]:
     ]
 
 
+def history_spec(handle: str, since: date | None = None, until: date | None = None) -> ReportSpec:
+    """The history report of an account's imported posts (real data by construction)."""
+    params = {
+        "account_handle": handle,
+        "since": since.isoformat() if since else "",
+        "until": until.isoformat() if until else "",
+        "simulated": False,
+    }
+    return ReportSpec("history_report", "history", f"history_report_{handle}", params)
+
+
 def render_kind(
     kind: str,
     *,

@@ -1,0 +1,215 @@
+"""The data of the history report: an account's imported posts with their features and the per-feature table
+(domain.history_analysis). Notebooks and the CLI call this; it holds no statistics of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import polars as pl
+
+from xbot_core.domain.history_analysis import (
+    HistoryAnalysisConfig,
+    history_table,
+    read_growth,
+    surrogates,
+    trend,
+    with_features,
+)
+from xbot_core.services import analytics
+
+
+@dataclass(frozen=True)
+class HistoryData:
+    """The posts (one row per post, latest read, with FEATURES columns) and the table of comparisons."""
+
+    handle: str
+    timezone: str
+    posts: pl.DataFrame
+    table: pl.DataFrame
+    trend: pl.DataFrame
+    growth: pl.DataFrame
+
+
+def load_history(
+    url: str,
+    handle: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    config: HistoryAnalysisConfig | None = None,
+) -> HistoryData:
+    """Read the account's imported posts in [since, until) (default: all) and analyse them."""
+    posts = analytics.load_sql(
+        url,
+        analytics.analytics_sql("imported_history"),
+        {
+            "handle": handle,
+            "since": since or datetime(1970, 1, 1, tzinfo=UTC),
+            "until": until or datetime(9999, 1, 1, tzinfo=UTC),
+        },
+    )
+    tz = str(posts["timezone"][0]) if posts.height else "UTC"
+    posts = with_features(posts.drop("timezone"), tz) if posts.height else posts.drop("timezone")
+    table = history_table(posts, config) if posts.height else pl.DataFrame()
+    reads = analytics.load_sql(url, analytics.analytics_sql("imported_reads"), {"handle": handle})
+    if posts.height:
+        reads = reads.join(posts.select("tweet_id"), on="tweet_id", how="semi")
+    return HistoryData(
+        handle=handle,
+        timezone=tz,
+        posts=posts,
+        table=table,
+        trend=trend(posts, "1mo"),
+        growth=read_growth(reads) if posts.height else pl.DataFrame(),
+    )
+
+
+METRIC_LABELS = {
+    "follows_per_1k": ("follows per 1,000 impressions", "{:.3f}"),
+    "profile_visit_rate": ("profile visits per impression", "{:.4%}"),
+    "engagement_rate": ("engagement rate (likes + reposts + replies)", "{:.3%}"),
+}
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A frame of strings and numbers as a Markdown table (the notebook's formatted tables)."""
+    if frame.height == 0:
+        return "_none_"
+    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width + "\n"
+    body = "".join(
+        "| "
+        + " | ".join("" if v is None else str(v).replace("|", "\\|").replace("\n", " ") for v in row)
+        + " |\n"
+        for row in frame.iter_rows()
+    )
+    return head + body
+
+
+def comparisons(table: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """One metric's comparisons with enough data, most convincing first, formatted for reading."""
+    if table.height == 0:
+        return pl.DataFrame()
+    _, fmt = METRIC_LABELS[metric]
+    ok = table.filter((pl.col("metric") == metric) & (pl.col("status") == "ok")).sort("q_value")
+    return pl.DataFrame(
+        {
+            "feature": ok["feature"],
+            "level": ok["level"],
+            "posts": ok["posts"],
+            "rate (95% CI)": [
+                f"{fmt.format(r)} ({fmt.format(lo)} – {fmt.format(hi)})"
+                for r, lo, hi in ok.select("rate", "ci_low", "ci_high").iter_rows()
+            ],
+            "vs the other posts": [f"{lift:+.0%}" for lift in ok["lift_vs_rest"]],
+            "q (BH)": [f"{q:.3f}" for q in ok["q_value"]],
+        }
+    )
+
+
+def not_enough(table: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """The levels of one metric that have too little data to compare (said, never ranked)."""
+    if table.height == 0:
+        return pl.DataFrame()
+    rows = table.filter((pl.col("metric") == metric) & (pl.col("status") != "ok"))
+    return rows.group_by("feature", maintain_order=True).agg(
+        pl.col("level").str.join(", ").alias("levels"), pl.col("posts").sum().alias("posts")
+    )
+
+
+def top_posts(posts: pl.DataFrame, n: int = 5, *, best: bool = True) -> pl.DataFrame:
+    """The n posts with the most (or fewest) impressions, text shortened."""
+    if posts.height == 0:
+        return pl.DataFrame()
+    picked = posts.sort("impressions", descending=best).head(n)
+    return pl.DataFrame(
+        {
+            "posted": [
+                p.strftime("%Y-%m-%d %H:%M" if k else "%Y-%m-%d")
+                for p, k in picked.select("posted_at", "time_known").iter_rows()
+            ],
+            "impressions": [f"{v:,}" for v in picked["impressions"]],
+            "likes": picked["likes"],
+            "follows": picked["follows"],
+            "text": [t[:90] + ("…" if len(t) > 90 else "") for t in picked["text"]],
+        }
+    )
+
+
+def summary_markdown(data: HistoryData) -> str:
+    """One paragraph: how much history there is and its pooled rates."""
+    p = data.posts
+    if p.height == 0:
+        return (
+            f"**@{data.handle}**: no imported posts in this window (`xbot import x-analytics … --account`)."
+        )
+    impressions = int(p["impressions"].sum())
+    follows = p["follows"].drop_nulls()
+    fpk = 1000 * follows.sum() / impressions if follows.len() and impressions else None
+    fpk_text = f"{fpk:.3f} follows per 1,000 impressions" if fpk is not None else "no follows column"
+    known = int(p["time_known"].sum())
+    median, top = float(p["impressions"].median() or 0), float(p["impressions"].max() or 0)  # type: ignore[arg-type]
+    first, last, latest = (str(v) for v in (p["posted_at"].min(), p["posted_at"].max(), p["as_of"].max()))
+    return (
+        f"**@{data.handle}**: {p.height:,} posts ({int(p['is_reply'].sum()):,} replies) from "
+        f"{first[:10]} to {last[:10]}; {impressions:,} impressions (median {median:,.0f} per post, "
+        f"max {top:,.0f}); {fpk_text}; time of day known for {known:,} posts (time zone {data.timezone}); "
+        f"latest read {latest}."
+    )
+
+
+def trend_table(data: HistoryData) -> pl.DataFrame:
+    """The monthly trend, formatted."""
+    t = data.trend
+    if t.height == 0:
+        return pl.DataFrame()
+
+    def fmt(v: float | None, spec: str) -> str:
+        return "n/a" if v is None else format(v, spec)
+
+    return pl.DataFrame(
+        {
+            "month": [str(p)[:7] for p in t["period"]],
+            "posts": t["posts"],
+            "impressions per post": [fmt(v, ",.0f") for v in t["impressions_per_post"]],
+            "follows per 1,000": [fmt(v, ".3f") for v in t["follows_per_1k"]],
+            "profile visit rate": [fmt(v, ".3%") for v in t["profile_visit_rate"]],
+            "engagement rate": [fmt(v, ".3%") for v in t["engagement_rate"]],
+        }
+    )
+
+
+def growth_markdown(data: HistoryData, n: int = 5) -> str:
+    """Export-to-export growth, or a plain sentence when every post was read once."""
+    g = data.growth
+    if g.height == 0:
+        return "Every post has a single read (one export per post): no growth between exports to show yet."
+    top = g.head(n)
+    table = pl.DataFrame(
+        {
+            "post": top["tweet_id"],
+            "reads": top["reads"],
+            "from": [f"{a} ({b:,})" for a, b in top.select("first_as_of", "first_impressions").iter_rows()],
+            "to": [f"{a} ({b:,})" for a, b in top.select("latest_as_of", "latest_impressions").iter_rows()],
+            "impressions gained": [f"{v:+,}" for v in top["impressions_growth"]],
+        }
+    )
+    return f"{g.height:,} posts were read more than once.\n\n" + markdown_table(table)
+
+
+def surrogate_markdown(data: HistoryData) -> str:
+    """Follows are rare: how well profile visits and likes per impression rank posts like follows do."""
+    if data.posts.height == 0:
+        return "_no posts_"
+    s = surrogates(data.posts)
+    table = pl.DataFrame(
+        {
+            "surrogate (per impression)": s["surrogate"].str.replace("_", " "),
+            "posts": s["posts"],
+            "Spearman ρ with follows per impression": [
+                "not enough data" if v is None else f"{v:+.2f}" for v in s["spearman_rho"]
+            ],
+        }
+    )
+    follows = int(data.posts["follows"].drop_nulls().sum())
+    return f"{follows:,} follows over {data.posts.height:,} posts.\n\n" + markdown_table(table)

@@ -1,0 +1,250 @@
+"""Import X analytics exports as the account's real, imported history (never bot decisions).
+
+All or nothing per call: every file is read and parsed before anything is written, then one transaction
+creates the account row if needed, COPYs every row into the stage and upserts posts and reads from it.
+The same export twice changes nothing; a later as-of adds a later read (the `imported_posts` view shows the
+latest read per post).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from xbot_core.adapters.db.queries import query
+from xbot_core.domain.x_analytics import METRICS, ParsedExport, export_end_date, parse_export
+from xbot_core.errors import ConfigError, ImportDataError
+
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+STAGE_COLUMNS: tuple[str, ...] = (
+    "tweet_id",
+    "posted_at",
+    "time_known",
+    "text",
+    "is_reply",
+    "impressions",
+    "engagements",
+    "likes",
+    "replies",
+    "reposts",
+    "bookmarks",
+    "shares",
+    "follows",
+    "profile_visits",
+    "url_clicks",
+    "hashtag_clicks",
+    "detail_expands",
+    "permalink_clicks",
+    "media_views",
+    "media_engagements",
+    "line",
+    "as_of",
+    "export_format",
+    "source_file",
+)
+
+_POST_COLUMNS = ("tweet_id", "posted_at", "time_known", "text", "is_reply")
+_READ_COLUMNS = ("tweet_id", "as_of", "export_format", "source_file", *METRICS)
+_POSTS_SCHEMA: dict[str, pl.DataType] = {"tweet_id": pl.String(), "time_known": pl.Boolean()}
+_READS_SCHEMA: dict[str, pl.DataType] = {
+    "tweet_id": pl.String(),
+    "as_of": pl.Date(),
+    **{m: pl.Int64() for m in METRICS},
+}
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """One file of the import: its format, rows, rows skipped without an id, and the as-of of its reads."""
+
+    path: str
+    format: str
+    rows: int
+    skipped_without_id: int
+    as_of: date
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import wrote."""
+
+    handle: str
+    account_id: int
+    files: tuple[FileSummary, ...]
+    posts_new: int
+    posts_updated: int
+    reads_new: int
+    reads_changed: int
+    reads_unchanged: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"@{self.handle}: {sum(f.rows for f in self.files)} rows from {len(self.files)} file(s); "
+            f"{self.posts_new} new posts, {self.reads_new} new reads, {self.reads_changed} reads changed, "
+            f"{self.reads_unchanged} unchanged"
+        )
+
+
+def normalize_handle(handle: str) -> str:
+    """The handle without a leading @; a ConfigError when X would not accept it."""
+    h = handle.strip().removeprefix("@")
+    if not _HANDLE.match(h):
+        raise ConfigError(f"--account {handle!r} is not an X handle (1–30 letters, digits or _)")
+    return h
+
+
+def read_exports(
+    paths: Sequence[Path], *, tz: str, as_of: date | None, today: date
+) -> list[tuple[ParsedExport, date]]:
+    """Parse every file (nothing is written); as-of: the given day, else the end date in X's file name,
+    else today."""
+    if not paths:
+        raise ConfigError("no export file given")
+    out = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImportDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        parsed = parse_export(data, str(path), tz)
+        out.append((parsed, as_of or export_end_date(path.name) or today))
+    return out
+
+
+def _stage_frame(exports: list[tuple[ParsedExport, date]]) -> pl.DataFrame:
+    """All rows of the call, one per (post, as_of): where a post repeats, the later file wins."""
+    frames = [
+        p.frame.with_columns(
+            pl.lit(as_of, pl.Date).alias("as_of"),
+            pl.lit(p.format).alias("export_format"),
+            pl.lit(Path(p.source).name).alias("source_file"),  # the name, not the user's folders
+        )
+        for p, as_of in exports
+    ]
+    stage = pl.concat(frames, how="vertical").select(STAGE_COLUMNS)
+    if len(frames) == 1 and stage["tweet_id"].n_unique() == stage.height:
+        return stage  # one file without repeats: nothing to drop
+    return stage.unique(subset=["tweet_id", "as_of"], keep="last", maintain_order=True)
+
+
+def import_exports(
+    conn: psycopg.Connection,
+    paths: Sequence[Path],
+    *,
+    handle: str,
+    x_base_url: str,
+    default_timezone: str,
+    as_of: date | None,
+    today: date,
+) -> ImportResult:
+    """Import the files for the account (created with the default time zone when new); one transaction.
+
+    The diff against what is stored is made here (one read of the account's posts and of its reads on the
+    import's as-of days), so new rows go straight to their tables through COPY; only changed rows (a
+    corrected export, a time of day arriving for a day-only post) pass through the stage and an UPDATE."""
+    handle = normalize_handle(handle)
+    with conn.transaction():
+        found = conn.execute(query("import_account_timezone"), {"handle": handle}).fetchone()
+    tz = str(found[1]) if found else default_timezone
+    exports = read_exports(paths, tz=tz, as_of=as_of, today=today)
+    stage = _stage_frame(exports)
+    days = sorted({d for _, d in exports})
+    with conn.transaction():
+        row = conn.execute(
+            query("import_ensure_account"), {"handle": handle, "x_base_url": x_base_url, "timezone": tz}
+        ).fetchone()
+        assert row is not None
+        account_id = int(row[0])
+        params = {"account_id": account_id, "days": days}
+        conn.execute(query("import_lock_account"), params)
+        stored_posts = _fetch(conn, "import_existing_posts", params, _POSTS_SCHEMA)
+        stored_reads = _fetch(conn, "import_existing_reads", params, _READS_SCHEMA)
+        diff = diff_stage(stage, stored_posts, stored_reads)
+        acct = pl.lit(account_id, pl.Int64).alias("account_id")
+        _copy(conn, "imported_post_rows", diff.new_posts.select(acct, *_POST_COLUMNS))
+        _copy(conn, "imported_reads", diff.new_reads.select(acct, *_READ_COLUMNS))
+        if diff.timed_posts.height or diff.changed_reads.height:
+            conn.execute(query("import_clear_stage"))
+            _copy(conn, "imported_stage", pl.concat([diff.timed_posts, diff.changed_reads]))
+            conn.execute(query("import_time_from_stage"), params)
+            conn.execute(query("import_reads_from_stage"), params)
+            conn.execute(query("import_clear_stage"))
+    return ImportResult(
+        handle=handle,
+        account_id=account_id,
+        files=tuple(
+            FileSummary(p.source, p.format, p.frame.height, p.skipped_without_id, d) for p, d in exports
+        ),
+        posts_new=diff.new_posts.height,
+        posts_updated=diff.timed_posts.height,
+        reads_new=diff.new_reads.height,
+        reads_changed=diff.changed_reads.height,
+        reads_unchanged=stage.height - diff.new_reads.height - diff.changed_reads.height,
+    )
+
+
+@dataclass(frozen=True)
+class StageDiff:
+    """The staged rows split against what is stored (frames in STAGE_COLUMNS)."""
+
+    new_posts: pl.DataFrame
+    timed_posts: pl.DataFrame
+    new_reads: pl.DataFrame
+    changed_reads: pl.DataFrame
+
+
+def diff_stage(stage: pl.DataFrame, stored_posts: pl.DataFrame, stored_reads: pl.DataFrame) -> StageDiff:
+    """New posts, day-only posts whose time of day arrived, new reads, and reads whose values changed."""
+    posts = stage.sort("time_known").unique(subset=["tweet_id"], keep="last", maintain_order=True)
+    new_posts = posts.join(stored_posts, on="tweet_id", how="anti")
+    timed = posts.filter(pl.col("time_known")).join(
+        stored_posts.filter(~pl.col("time_known")), on="tweet_id", how="semi"
+    )
+    keys = ["tweet_id", "as_of"]
+    new_reads = stage.join(stored_reads, on=keys, how="anti")
+    both = stage.join(stored_reads, on=keys, how="inner", suffix="__stored")
+    changed = both.filter(pl.any_horizontal(pl.col(m).ne_missing(pl.col(f"{m}__stored")) for m in METRICS))
+    return StageDiff(new_posts, timed, new_reads, changed.select(STAGE_COLUMNS))
+
+
+def _fetch(
+    conn: psycopg.Connection, name: str, params: dict[str, object], schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    """A named query's rows through COPY … TO STDOUT (CSV) into a typed frame."""
+    stmt = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(sql.SQL(query(name)))  # type: ignore[arg-type]
+    buf = bytearray()
+    with conn.cursor() as cur, cur.copy(stmt, params) as copy:
+        for chunk in copy:
+            buf += chunk
+    frame = pl.read_csv(bytes(buf), infer_schema=False)
+    casts = []
+    for c, t in schema.items():
+        if t == pl.Boolean():
+            casts.append(pl.col(c) == "t")
+        elif t == pl.Date():
+            casts.append(pl.col(c).str.to_date("%Y-%m-%d"))
+        else:
+            casts.append(pl.col(c).cast(t))
+    return frame.select([e.alias(c) for e, c in zip(casts, schema, strict=True)])
+
+
+def _copy(conn: psycopg.Connection, table: str, frame: pl.DataFrame) -> None:
+    """COPY a frame whose column names are the table's, as CSV (Polars writes it in one pass; an empty
+    cell is NULL, a quoted empty string is '')."""
+    if frame.height == 0:
+        return
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    )
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        chunk = 100_000
+        for start in range(0, frame.height, chunk):
+            copy.write(frame.slice(start, chunk).write_csv(include_header=False, null_value=""))
