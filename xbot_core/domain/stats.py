@@ -1,7 +1,8 @@
 """Experiment statistics: the public API the notebooks, the API and the learning code import.
 
 Inputs are sufficient statistics (stats_samples), comparisons follow GrowthBook's gbstats
-(stats_compare), SRM in stats_srm, multiple-comparison adjustments in stats_multiple.
+(stats_compare), SRM in stats_srm, multiple-comparison adjustments in stats_multiple, power and MDE
+in stats_power.
 """
 
 from xbot_core.domain.stats_compare import (
@@ -24,6 +25,8 @@ from xbot_core.domain.stats_compare import (
     sequential_rho,
 )
 from xbot_core.domain.stats_multiple import benjamini_hochberg, holm
+from xbot_core.domain.stats_power import PowerSummary, mde, posts_needed, power
+from xbot_core.domain.stats_power import summarise as summarise_power
 from xbot_core.domain.stats_samples import (
     ArmStats,
     ProportionStats,
@@ -58,6 +61,7 @@ __all__ = [
     "ArmStats",
     "Comparison",
     "ComparisonArrays",
+    "PowerSummary",
     "ProportionStats",
     "RatioStats",
     "SampleStats",
@@ -71,10 +75,14 @@ __all__ = [
     "compare",
     "compare_arrays",
     "holm",
+    "mde",
     "moments",
+    "posts_needed",
+    "power",
     "sequential_arrays",
     "sequential_ci",
     "sequential_rho",
     "srm_pvalue",
     "srm_test",
+    "summarise_power",
 ]
