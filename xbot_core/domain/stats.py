@@ -2,7 +2,7 @@
 
 Inputs are sufficient statistics (stats_samples), comparisons follow GrowthBook's gbstats
 (stats_compare), SRM in stats_srm, multiple-comparison adjustments in stats_multiple, power and MDE
-in stats_power.
+in stats_power, the randomization test and t-based chance to win for small n in stats_smalln.
 """
 
 from xbot_core.domain.stats_compare import (
@@ -35,6 +35,14 @@ from xbot_core.domain.stats_samples import (
     WeightedSampleStats,
     moments,
 )
+from xbot_core.domain.stats_smalln import (
+    RandomizationConfig,
+    RandomizationResult,
+    TChanceToWin,
+    randomization_test,
+    t_chance_to_win,
+    t_chance_to_win_arrays,
+)
 from xbot_core.domain.stats_srm import (
     METHOD_CHI2,
     METHOD_CHI2_FALLBACK,
@@ -63,6 +71,8 @@ __all__ = [
     "ComparisonArrays",
     "PowerSummary",
     "ProportionStats",
+    "RandomizationConfig",
+    "RandomizationResult",
     "RatioStats",
     "SampleStats",
     "SequentialArrays",
@@ -70,6 +80,7 @@ __all__ = [
     "SequentialResult",
     "SrmConfig",
     "SrmResult",
+    "TChanceToWin",
     "WeightedSampleStats",
     "benjamini_hochberg",
     "compare",
@@ -79,10 +90,13 @@ __all__ = [
     "moments",
     "posts_needed",
     "power",
+    "randomization_test",
     "sequential_arrays",
     "sequential_ci",
     "sequential_rho",
     "srm_pvalue",
     "srm_test",
     "summarise_power",
+    "t_chance_to_win",
+    "t_chance_to_win_arrays",
 ]
