@@ -25,6 +25,7 @@ from xbot_core.commands import (
     lab,
     learn,
     ops,
+    plan,
     report,
     reward,
     sandbox,
@@ -53,6 +54,7 @@ app.command("post")(ops.post)
 app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
 app.add_typer(report.app, name="report")
+app.add_typer(plan.app, name="plan")
 app.command("lab")(lab.lab)
 
 
