@@ -128,6 +128,6 @@ def describe(p: ExperimentPower) -> str:
 
 
 PILOT_WARNING = (
-    "This plan is a pilot: at its size only very large effects (above ±50 %) can be detected, so a "
-    "'keep testing' verdict means nothing was learned yet, not that the variants are equal."
+    "This plan is a pilot: at its size only very large effects (above ±50 %) can be detected, so 'not "
+    "enough data' or 'keep testing' means nothing was learned yet, not that the variants are equal."
 )

@@ -39,6 +39,7 @@ LIBRARIES = (
     "adbc-driver-postgresql",
     "altair",
     "vl-convert-python",
+    "great-tables",
     "papermill",
     "nbconvert",
     "numpy",
