@@ -2,9 +2,11 @@
 
 Inputs are sufficient statistics (stats_samples), comparisons follow GrowthBook's gbstats
 (stats_compare), SRM in stats_srm, multiple-comparison adjustments in stats_multiple, power and MDE
-in stats_power, the randomization test and t-based chance to win for small n in stats_smalln.
+in stats_power, the randomization test and t-based chance to win for small n in stats_smalln,
+covariate adjustment with robust errors in stats_adjusted.
 """
 
+from xbot_core.domain.stats_adjusted import AdjustedEffect, adjusted_effect
 from xbot_core.domain.stats_compare import (
     BASELINE_ZERO_MESSAGE,
     NOT_ENOUGH_DATA_MESSAGE,
@@ -66,6 +68,7 @@ __all__ = [
     "STATUS_OK",
     "STATUS_ZERO_VARIANCE",
     "ZERO_VARIANCE_MESSAGE",
+    "AdjustedEffect",
     "ArmStats",
     "Comparison",
     "ComparisonArrays",
@@ -82,6 +85,7 @@ __all__ = [
     "SrmResult",
     "TChanceToWin",
     "WeightedSampleStats",
+    "adjusted_effect",
     "benjamini_hochberg",
     "compare",
     "compare_arrays",

@@ -100,6 +100,37 @@ def _latest(posts: pl.DataFrame) -> datetime:
     return latest
 
 
+SCOPES = ("content_type", "hook_pattern", "timing_slot")
+RESULT_FLOATS = (
+    "lift", "ci_low", "ci_high", "p_randomization", "p_welch", "chance_to_win", "expected_loss", "av_low",
+    "av_high", "adjusted_lift", "adjusted_low", "adjusted_high", "adjusted_p",
+)  # fmt: skip
+
+
+def _max_leverage(x: np.ndarray) -> float:
+    q, _ = np.linalg.qr(x)
+    return float(np.max(np.sum(q**2, axis=1)))
+
+
+def covariates(frame: pl.DataFrame, scope: str) -> np.ndarray:
+    """Indicators of the other scopes' arms and of the weekday, kept one at a time while they add rank and
+    leave every post's leverage below 1 (a level with one post, one implied by others, or one that pins a
+    single post is dropped: robust errors need a residual for every post). Followers are not used yet."""
+    treated = (frame["variant"] == "treatment").cast(pl.Float64).to_numpy()
+    kept = [np.ones(frame.height), treated]
+    weekday = frame["posted_at"].dt.weekday().cast(pl.String).alias("weekday")
+    columns = [frame[s] for s in SCOPES if s != scope] + [weekday]
+    for col in columns:
+        for level in col.unique(maintain_order=True).to_list()[1:]:
+            candidate = (col == level).cast(pl.Float64).to_numpy()
+            if candidate.sum() < 2:
+                continue
+            design = np.column_stack([*kept, candidate])
+            if np.linalg.matrix_rank(design) > len(kept) and _max_leverage(design) < 1 - 1e-8:
+                kept.append(candidate)
+    return np.column_stack(kept[2:]) if len(kept) > 2 else np.empty((frame.height, 0))
+
+
 def _targets(plan: ExperimentPlan | None) -> dict[str, float]:
     return {e.name: e.target_mde for e in (plan.experiments if plan else ()) if e.target_mde is not None}
 
@@ -215,7 +246,17 @@ def build(
                 rng,
                 weights=ripe["exposure_weight"].to_numpy(),
             )
+            adj = stats.adjusted_effect(
+                ripe["reward"].to_numpy(),
+                (ripe["variant"] == "treatment").to_numpy(),
+                covariates(ripe, exp["scope"]),
+                ripe["exposure_weight"].to_numpy(),
+            )
             result |= {
+                "adjusted_lift": adj.lift,
+                "adjusted_low": adj.ci_low,
+                "adjusted_high": adj.ci_high,
+                "adjusted_p": adj.p_value,
                 "lift": cmp.lift,
                 "ci_low": cmp.ci_low,
                 "ci_high": cmp.ci_high,
@@ -247,8 +288,7 @@ def build(
         result_rows.append(result)
         summary.append(sentence(power_rows[-1], result, exp["treatment_arm"]))
     results = pl.DataFrame(result_rows, infer_schema_length=None)
-    for col in ("lift", "ci_low", "ci_high", "p_randomization", "p_welch", "chance_to_win", "expected_loss",
-                "av_low", "av_high"):  # fmt: skip
+    for col in RESULT_FLOATS:
         if col not in results.columns:
             results = results.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
     return ExperimentReport(

@@ -157,6 +157,7 @@ def results_table(report: rx.ExperimentReport) -> GT:
         {
             "experiment": r["experiment"],
             "reward lift (95 % CI)": pct_range(r["lift"], r["ci_low"], r["ci_high"]),
+            "adjusted lift (95 % CI)": pct_range(r["adjusted_lift"], r["adjusted_low"], r["adjusted_high"]),
             "randomization p": pvalue(r["p_randomization"]),
             "Welch p": pvalue(r["p_welch"]),
             "chance to win": pct(r["chance_to_win"]),
@@ -174,6 +175,8 @@ def results_table(report: rx.ExperimentReport) -> GT:
             rx.DECISION_RULE,
             "Randomization p: the share of re-drawn assignments (the plan's hash rule at its share) whose "
             "reward difference is as large as the observed one; the primary p-value at small n.",
+            "Adjusted lift: the same comparison with the other scopes' arms and the weekday as covariates "
+            "(weighted least squares, HC2 robust errors); followers at post time are not used yet.",
             "Chance to win and risk: Student t posterior of the reward difference (pooled, flat prior); "
             "risk is the relative loss expected from shipping.",
         ],
