@@ -128,7 +128,7 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
 # nothing but type names), NaN
 _DTYPE = r"(str|f64|f32|i64|i32|u32|bool|date|datetime\[[^\]]*\]|null|decimal\[[^\]]*\])"
 RAW_FRAME = re.compile(rf"shape: \(|\bNaN\b|┆|╞|^\s*{_DTYPE}(\s+{_DTYPE})*\s*$", re.MULTILINE)
-CLEAN_KINDS = ["experiment"]  # the pages whose tables are formatted for people
+CLEAN_KINDS = ["experiment", "daily"]  # the pages whose tables are formatted for people
 
 
 @pytest.mark.browser
@@ -160,3 +160,16 @@ def test_experiment_page_opens_with_what_to_do(rendered: dict[str, Any], offline
     # the decision cell is coloured by the rule (great_tables inline style)
     cell = offline_page.page.get_by_role("cell", name=rx.NOT_ENOUGH, exact=True).first
     assert cell.evaluate("(td) => getComputedStyle(td).backgroundColor") == "rgb(224, 224, 224)"
+
+
+@pytest.mark.browser
+def test_daily_page_labels_provisional_figures(rendered: dict[str, Any], offline_page: OfflinePage) -> None:
+    """The simulated history's last posts (SIM_END evening) have no T+24h pass yet: their figures are
+    labelled provisional and the page says how many posts are still maturing."""
+    from xbot_core.services.report_tables_daily import PROVISIONAL_NOTE
+
+    offline_page.open(rendered["daily"].html)
+    text = offline_page.page.inner_text("body")
+    assert "Mature data" in text and "still maturing" in text
+    assert PROVISIONAL_NOTE in text
+    assert offline_page.page.get_by_role("cell", name="provisional", exact=True).count() >= 3

@@ -30,3 +30,13 @@ def test_table_html_has_no_frame_repr():
     assert "a note" in html and DASH in html and "shape:" not in html and "NaN" not in html
     empty = table([], "T", empty="nothing here yet").as_raw_html()
     assert "nothing here yet" in empty
+
+
+def test_daily_kpi_formats_by_metric():
+    from xbot_core.services.report_tables_daily import _kpi
+
+    assert _kpi("followers", 1234.0) == "1,234" and _kpi("followers gained today", 3.0) == "+3"
+    assert _kpi("followers gained 7d", None) == DASH and _kpi("FPKI 7d", 1.23456) == "1.23"
+    assert (
+        _kpi("reply rate 7d", 0.00441) == "0.44 %" and _kpi("reply uplift 7d vs previous 7d", -0.1) == "-10 %"
+    )
