@@ -95,3 +95,32 @@ def test_with_enough_data_the_report_compares(source: Any) -> None:
     assert not report.cumulative.is_empty()
     again = rx.build(source, PLAN_START, plan=plan, seed=3)
     assert again.results["p_randomization"].to_list() == report.results["p_randomization"].to_list()
+
+
+def test_an_empty_window_says_so_in_one_sentence(source: Any) -> None:
+    from IPython.display import Markdown
+
+    from xbot_core.services import charts_experiment, report_tables
+    from xbot_core.services import report_experiment as rx
+
+    report = rx.build(source, date(2025, 6, 1))
+    assert report.experiments.is_empty() and report.summary == []
+    assert rx.summary_markdown(report) == rx.NO_EXPERIMENTS and "xbot demo" in rx.NO_EXPERIMENTS
+    for chart in (
+        charts_experiment.progress(report.power),
+        charts_experiment.reward_strips(report.rewards),
+        charts_experiment.lifts(report),
+        charts_experiment.cumulative(report),
+    ):
+        assert isinstance(chart, Markdown)  # a sentence, never an empty chart
+    for build_table in (report_tables.power_table, report_tables.arms_table, report_tables.results_table):
+        assert "nothing to show yet" in build_table(report).as_raw_html()
+
+
+def test_notebooks_default_to_the_accounts_latest_data(source: Any) -> None:
+    from xbot_core.services import report_daily
+    from xbot_core.services import report_experiment as rx
+
+    assert rx.default_start(source, "", 7) == PLAN_START  # 7 days ending with the last post (2026-01-07)
+    assert report_daily.default_day(source, "") == date(2026, 1, 7)
+    assert rx.default_start(source, "2025-12-01", 7) == date(2025, 12, 1)

@@ -12,10 +12,10 @@ from xbot_core.services import charts
 from xbot_core.services import report_experiment as rx
 
 
-def _note() -> Any:
+def _note(text: str = rx.NO_RESULTS) -> Any:
     from IPython.display import Markdown
 
-    return Markdown(rx.NO_RESULTS)
+    return Markdown(text)
 
 
 def lifts(report: rx.ExperimentReport) -> Any:
@@ -30,8 +30,10 @@ def cumulative(report: rx.ExperimentReport) -> Any:
     return charts.cumulative_lift(report.cumulative) if rx.has_results(report) else _note()
 
 
-def progress(power: pl.DataFrame) -> alt.Chart:
-    """Mature posts so far against the planned posts, per experiment."""
+def progress(power: pl.DataFrame) -> Any:
+    """Mature posts so far against the planned posts, per experiment (the no-experiment sentence if none)."""
+    if power.is_empty():
+        return _note(rx.NO_EXPERIMENTS)
     data = power.select(
         "experiment",
         pl.col("mature_posts").alias("mature posts"),
@@ -47,8 +49,10 @@ def progress(power: pl.DataFrame) -> alt.Chart:
     return (planned + done).properties(width=460, height=alt.Step(28))
 
 
-def reward_strips(rewards: pl.DataFrame) -> alt.Chart:
+def reward_strips(rewards: pl.DataFrame) -> Any:
     """Each mature post's reward by group (point size = exposure weight), one row per experiment."""
+    if rewards.is_empty():
+        return _note("No mature posts in any experiment yet.")
     return (
         alt.Chart(rewards, title="Reward of each mature post")
         .mark_circle(opacity=0.6)

@@ -92,16 +92,20 @@ def engagement_table(report: DailyReport) -> GT:
     return table(rows, "Engagement", [PROVISIONAL_NOTE, "Ratio metrics are ratios of sums over posts."])
 
 
+def money(x: float | None) -> str:
+    return "—" if x is None else f"${x:,.2f}"
+
+
 def budget_table(report: DailyReport) -> GT:
     day = report.budget.filter(report.budget["budget_day"] == report.day)
     rows = [
         {
             "day": str(r["budget_day"]),
-            "limit": f"${r['limit_usd']:,.2f}",
-            "used": f"${r['used_usd']:,.2f}",
-            "reserved": f"${r['reserved_usd']:,.2f}",
-            "calls (succeeded)": f"{r['calls']} ({r['succeeded']})",
-            "tokens in / out": f"{r['prompt_tokens']:,} / {r['completion_tokens']:,}",
+            "limit": money(r["limit_usd"]),
+            "used": money(r["used_usd"]),
+            "reserved": money(r["reserved_usd"]),
+            "calls (succeeded)": f"{count(r['calls'])} ({count(r['succeeded'])})",
+            "tokens in / out": f"{count(r['prompt_tokens'])} / {count(r['completion_tokens'])}",
             "circuit": f"open: {r['circuit_reason']}" if r["circuit_open"] else "closed",
         }
         for r in day.iter_rows(named=True)
