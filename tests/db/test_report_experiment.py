@@ -59,6 +59,8 @@ def test_default_plan_is_not_enough_data(source: Any, db_url: str) -> None:
             counts[(exp, "control")],
             counts[(exp, "treatment")],
         )
+        # every post of days 3–6 has its T+24h pass in the simulated history: nothing is still maturing
+        assert (row["maturing_posts"], row["mature_by"]) == (0, None)
         assert row["planned_posts"] == stats.posts_needed(0.3, row["share"], report.cv.cv)
         more = row["planned_posts"] - row["mature_posts"]
         # the simulated history plans 16 decisions a day, 2 days per experiment

@@ -174,8 +174,10 @@ def build(
         published = rows.filter(pl.col("posted_at").is_not_null())
         ripe = mature(published)
         control, treatment = (ripe.filter(pl.col("variant") == v) for v in ("control", "treatment"))
-        maturing = published.height - ripe.height
-        pending = published.join(ripe.select("decision_id"), on="decision_id", how="anti")
+        pending = published.filter(
+            pl.col("collected_pass").is_null() | (pl.col("collected_pass") < experiment_power.MATURE_PASS)
+        )
+        maturing = pending.height
         target = targets.get(name, DEFAULT_TARGET_MDE)
         planned = stats.posts_needed(target, share, cv.cv)
         achieved = ripe.height
