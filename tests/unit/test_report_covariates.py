@@ -47,3 +47,36 @@ def test_a_column_that_pins_one_post_is_dropped():
         }
     )
     assert covariates(frame, "hook_pattern").shape == (8, 1)
+
+
+def test_followers_at_post_is_the_last_snapshot_before_it_and_keeps_row_order():
+    from xbot_core.services.report_experiment import with_followers
+
+    t = [datetime(2026, 1, 5, h, tzinfo=UTC) for h in (8, 9, 10, 11)]
+    posts = pl.DataFrame({"decision_id": ["late", "early", "unposted"], "posted_at": [t[3], t[1], None]})
+    snapshots = pl.DataFrame({"taken_at": [t[0], t[2]], "followers": [100, 120]})
+    out = with_followers(posts, snapshots)
+    assert out["decision_id"].to_list() == ["late", "early", "unposted"]
+    assert out["followers_at_post"].to_list() == [120.0, 100.0, None]
+
+
+def test_followers_are_the_first_covariate_when_every_post_has_them():
+    rng = np.random.default_rng(0)
+    n = 20
+    frame = pl.DataFrame(
+        {
+            "variant": ["control", "treatment"] * (n // 2),
+            "content_type": ["a"] * n,
+            "hook_pattern": ["q"] * n,
+            "timing_slot": ["m"] * n,
+            "posted_at": [datetime(2026, 1, 5, 9, tzinfo=UTC)] * n,
+            "followers_at_post": rng.normal(1000, 50, n),
+        }
+    )
+    x = covariates(frame, "hook_pattern")
+    assert x.shape == (n, 1)
+    assert np.allclose(x[:, 0], frame["followers_at_post"] - frame["followers_at_post"].mean())
+    assert covariates(frame.with_columns(pl.lit(None).alias("followers_at_post")), "hook_pattern").shape == (
+        n,
+        0,
+    )

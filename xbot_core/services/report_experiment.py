@@ -107,19 +107,45 @@ RESULT_FLOATS = (
 )  # fmt: skip
 
 
+def with_followers(posts: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Add `followers_at_post`: the latest follower snapshot taken before each post (null if none)."""
+    snaps = snapshots.select(
+        pl.col("taken_at").cast(pl.Datetime("us", "UTC")), pl.col("followers").cast(pl.Float64)
+    ).sort("taken_at")
+    ordered = posts.with_row_index("_row").sort("posted_at", nulls_last=True)
+    timed = ordered.filter(pl.col("posted_at").is_not_null()).with_columns(
+        pl.col("posted_at").cast(pl.Datetime("us", "UTC"))
+    )
+    joined = timed.join_asof(snaps, left_on="posted_at", right_on="taken_at", strategy="backward")
+    return (
+        ordered.join(
+            joined.select("_row", pl.col("followers").alias("followers_at_post")), on="_row", how="left"
+        )
+        .sort("_row")
+        .drop("_row")
+    )
+
+
 def _max_leverage(x: np.ndarray) -> float:
     q, _ = np.linalg.qr(x)
     return float(np.max(np.sum(q**2, axis=1)))
 
 
 def covariates(frame: pl.DataFrame, scope: str) -> np.ndarray:
-    """Indicators of the other scopes' arms and of the weekday, kept one at a time while they add rank and
-    leave every post's leverage below 1 (a level with one post, one implied by others, or one that pins a
-    single post is dropped: robust errors need a residual for every post). Followers are not used yet."""
+    """Followers at post time (centred, when every post has a snapshot before it), then indicators of the
+    other scopes' arms and of the weekday, kept one at a time while they add rank and leave every post's
+    leverage below 1 (a level with one post, one implied by others, or one that pins a single post is
+    dropped: robust errors need a residual for every post)."""
     treated = (frame["variant"] == "treatment").cast(pl.Float64).to_numpy()
     kept = [np.ones(frame.height), treated]
     weekday = frame["posted_at"].dt.weekday().cast(pl.String).alias("weekday")
     columns = [frame[s] for s in SCOPES if s != scope] + [weekday]
+    if "followers_at_post" in frame.columns and frame["followers_at_post"].null_count() == 0:
+        followers = frame["followers_at_post"].cast(pl.Float64).to_numpy()
+        centred = followers - followers.mean()
+        design = np.column_stack([*kept, centred])
+        if np.linalg.matrix_rank(design) > len(kept) and _max_leverage(design) < 1 - 1e-8:
+            kept.append(centred)
     for col in columns:
         for level in col.unique(maintain_order=True).to_list()[1:]:
             candidate = (col == level).cast(pl.Float64).to_numpy()
@@ -163,7 +189,8 @@ def build(
     assignments = analytics.load(source, "assignments", **window.params)
     posts = load_posts(source, window, version)
     cv = experiment_power.account_cv(source, until=window.until.date() - timedelta(days=1))
-    joined = assignments.join(posts, on="decision_id", how="left")
+    snapshots = analytics.load(source, "follower_snapshots", **window.params)
+    joined = with_followers(assignments.join(posts, on="decision_id", how="left"), snapshots)
     targets = _targets(plan)
     seq_cfg = stats.SequentialConfig(tuning_n=tuning_n)
     power_rows, arm_rows, result_rows, guard_rows, cumulative_rows, reward_rows = [], [], [], [], [], []
@@ -172,7 +199,7 @@ def build(
         name, share = exp["name"], float(exp["share"])
         rows = joined.filter(pl.col("experiment_id") == exp["experiment_id"])
         published = rows.filter(pl.col("posted_at").is_not_null())
-        ripe = mature(published)
+        ripe = mature(published).sort("posted_at", "decision_id")  # a fixed order: same seed, same draws
         control, treatment = (ripe.filter(pl.col("variant") == v) for v in ("control", "treatment"))
         pending = published.filter(
             pl.col("collected_pass").is_null() | (pl.col("collected_pass") < experiment_power.MATURE_PASS)
