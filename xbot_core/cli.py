@@ -26,6 +26,7 @@ from xbot_core.commands import (
     lab,
     learn,
     ops,
+    plan,
     report,
     reward,
     sandbox,
@@ -64,6 +65,7 @@ app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
 app.add_typer(report.app, name="report")
 app.add_typer(imports.app, name="import")
+app.add_typer(plan.app, name="plan")
 app.command("lab")(lab.lab)
 
 

@@ -4,6 +4,7 @@ chart in an offline Chromium with no console error; the weight sliders re-rank t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -122,3 +123,54 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
     after = _axis_labels(page, index)
     assert after == order(target) and after != before
     assert offline_page.errors == [] and offline_page.blocked == []
+
+
+# what a raw dataframe leaves on a page: Polars' shape line and its text table, a dtype row (a line of
+# nothing but type names), NaN
+_DTYPE = r"(str|f64|f32|i64|i32|u32|bool|date|datetime\[[^\]]*\]|null|decimal\[[^\]]*\])"
+RAW_FRAME = re.compile(rf"shape: \(|\bNaN\b|┆|╞|^\s*{_DTYPE}(\s+{_DTYPE})*\s*$", re.MULTILINE)
+CLEAN_KINDS = ["experiment", "daily"]  # the pages whose tables are formatted for people
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", CLEAN_KINDS)
+def test_pages_show_no_raw_frames(rendered: dict[str, Any], offline_page: OfflinePage, kind: str) -> None:
+    offline_page.open(rendered[kind].html)
+    text = offline_page.page.inner_text("body")
+    found = [m.group(0) for m in RAW_FRAME.finditer(text)]
+    assert not found, f"{kind}: raw frame output on the page: {found[:5]}"
+    assert RAW_FRAME.search("shape: (2, 18)") and RAW_FRAME.search("a\nstr\tf64\n")  # the check can fail
+
+
+@pytest.mark.browser
+def test_experiment_page_opens_with_what_to_do(rendered: dict[str, Any], offline_page: OfflinePage) -> None:
+    from xbot_core.services import report_experiment as rx
+
+    offline_page.open(rendered["experiment"].html)
+    text = offline_page.page.inner_text("body")
+    summary = text.index("Summary")
+    assert summary < text.index("Can each experiment decide yet?") < text.index("Results and decisions")
+    first = text[summary : text.index("Can each experiment decide yet?")]
+    for name in ("question_cta", "late_evening_slot"):
+        assert re.search(
+            rf"{name}: not enough data: about \d+ more posts \(≈ \d+ days at this share\)", first
+        )
+    assert "This plan is a pilot" in first
+    assert rx.CONTROL_LABEL in text and "bandit's other arms" not in text
+    assert rx.NO_RESULTS in text  # no lift chart, no p-value below the planned n
+    # the decision cell is coloured by the rule (great_tables inline style)
+    cell = offline_page.page.get_by_role("cell", name=rx.NOT_ENOUGH, exact=True).first
+    assert cell.evaluate("(td) => getComputedStyle(td).backgroundColor") == "rgb(224, 224, 224)"
+
+
+@pytest.mark.browser
+def test_daily_page_labels_provisional_figures(rendered: dict[str, Any], offline_page: OfflinePage) -> None:
+    """The simulated history's last posts (SIM_END evening) have no T+24h pass yet: their figures are
+    labelled provisional and the page says how many posts are still maturing."""
+    from xbot_core.services.report_tables_daily import PROVISIONAL_NOTE
+
+    offline_page.open(rendered["daily"].html)
+    text = offline_page.page.inner_text("body")
+    assert "Mature data" in text and "still maturing" in text
+    assert PROVISIONAL_NOTE in text
+    assert offline_page.page.get_by_role("cell", name="provisional", exact=True).count() >= 3

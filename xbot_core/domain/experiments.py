@@ -34,6 +34,7 @@ class ExperimentSpec:
     first_day: int
     last_day: int
     description: str = ""
+    target_mde: float | None = None  # relative lift the plan means to detect (0.2 = ±20 %)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ExperimentPlan:
     experiments: tuple[ExperimentSpec, ...]
     baseline_days: tuple[int, ...] = ()
     analysis_day: int | None = None
+    posts_per_day: int | None = None  # the planned posting rate (for power; the scheduler decides)
 
     def windows(self, start: date, tz: str = "UTC") -> list[tuple[ExperimentSpec, datetime, datetime]]:
         """Each experiment with its [starts_at, ends_at): local midnights of its first and after-last day."""
@@ -145,8 +147,20 @@ def parse_plan(
         first, last = _days(raw.get("days"), where)
         if first < 1 or last > length:
             raise ConfigError(f"{where}: days {first}–{last} fall outside the plan's 1–{length}")
+        target = raw.get("target_mde")
+        if target is not None and not (isinstance(target, int | float) and 0 < target <= 10):
+            raise ConfigError(f"{where}: target_mde must be a relative lift in (0, 10], got {target!r}")
         specs.append(
-            ExperimentSpec(name, scope, arm, float(share), first, last, str(raw.get("description", "")))
+            ExperimentSpec(
+                name,
+                scope,
+                arm,
+                float(share),
+                first,
+                last,
+                str(raw.get("description", "")),
+                target_mde=None if target is None else float(target),
+            )
         )
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
@@ -157,7 +171,10 @@ def parse_plan(
                 raise ConfigError(f"{source}: experiments {a.name!r} and {b.name!r} overlap in days")
     analysis = data.get("analysis_day")
     baseline = tuple(data.get("baseline_days", ()))
-    return ExperimentPlan(str(data.get("name", source)), length, tuple(specs), baseline, analysis)
+    per_day = data.get("posts_per_day")
+    if per_day is not None and (isinstance(per_day, bool) or not isinstance(per_day, int) or per_day < 1):
+        raise ConfigError(f"{source}: posts_per_day must be a positive integer, got {per_day!r}")
+    return ExperimentPlan(str(data.get("name", source)), length, tuple(specs), baseline, analysis, per_day)
 
 
 def load_plan(path: Path | str, catalog: ArmCatalog | None = None) -> ExperimentPlan:

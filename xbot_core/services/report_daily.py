@@ -7,8 +7,8 @@ Ratio metrics are ratios of sums (FPKI = 1000·Σfollows/Σimpressions), never m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import polars as pl
 
@@ -33,6 +33,7 @@ class DailyReport:
     budget: pl.DataFrame
     learning: pl.DataFrame
     arms: pl.DataFrame
+    maturity: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def load_posts(source: Source, window: Window, version: RewardVersion) -> pl.DataFrame:
@@ -116,6 +117,14 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
         schema={"metric": pl.String, "value": pl.Float64},
     )
     learning = analytics.load(source, "training_runs", until=window.until).tail(days)
+    maturity = pl.DataFrame(
+        [maturity_row("today", today), maturity_row(f"last {days} days", posts)], infer_schema_length=None
+    )
+    provisional = bool(maturity["maturing"].sum())
+    kpis = kpis.with_columns(
+        # FPKI, reply rate and its uplift come from post metrics; followers from snapshots, novelty from text
+        pl.Series("provisional", [False] * 3 + [provisional] * 3 + [False] * 2, dtype=pl.Boolean)
+    )
     return DailyReport(
         day=day,
         days=days,
@@ -129,7 +138,34 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
         budget=analytics.load(source, "llm_budget", since=window.since.date(), until=window.until.date()),
         learning=learning,
         arms=analytics.duck("arms", posts=posts),
+        maturity=maturity,
     )
+
+
+MATURE_PASS = 2
+
+
+def maturity_row(label: str, posts: pl.DataFrame) -> dict[str, object]:
+    """How many of the posts have their T+24h pass stored; the others' figures are provisional (T+1h)."""
+    pending = posts.filter(pl.col("collected_pass").is_null() | (pl.col("collected_pass") < MATURE_PASS))
+    latest = pending["posted_at"].max() if pending.height else None
+    return {
+        "period": label,
+        "posts": posts.height,
+        "mature": posts.height - pending.height,
+        "maturing": pending.height,
+        "mature_by": latest + timedelta(hours=24) if isinstance(latest, datetime) else None,
+    }
+
+
+def default_day(source: Source, report_date: str) -> date:
+    """The parameter when given; else the day of the account's latest post (today when it has none), so
+    the notebook opened after the demo shows the demo's data."""
+    from xbot_core.services.experiment_power import latest_post_day
+
+    if report_date:
+        return analytics.parse_day(report_date)
+    return latest_post_day(source) or analytics.parse_day(None)
 
 
 def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> pl.DataFrame:

@@ -1,31 +1,49 @@
-"""The 7-day experiment report: per experiment and arm n, exposure-weighted reward, FPKI, ER; lift with its
-Welch CI, chance to win and anytime-valid CI; the SRM check; a decision by a stated rule; cumulative lift.
+"""The 7-day experiment report: is there enough mature data to decide, and if so what it says.
 
-Statistics come from xbot_core.domain.stats (sufficient statistics → compare / sequential_ci / srm_test).
+Per experiment: planned vs achieved posts (the plan's target MDE at the account's reward CV gives the planned
+n), the MDE and power achieved, the share of posts still maturing. Only posts whose T+24h pass is stored
+count. Below the planned n the report says how many more posts it needs and shows no p-value, chance to win
+or lift. At or above it: the randomization p-value (the primary one at small n), the Welch CI of the lift,
+a t-based chance to win and risk, the anytime-valid interval the decision rule uses, the SRM check, and
+FPKI / ER / reply rate as guardrails with delta-method CIs.
+
+Statistics come from xbot_core.domain.stats; tables for people from services/report_tables.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
 
 from xbot_core.domain import stats
+from xbot_core.domain.experiments import ExperimentPlan, load_plan
 from xbot_core.domain.reward import RewardVersion
-from xbot_core.services import analytics
+from xbot_core.services import analytics, experiment_power
 from xbot_core.services.analytics import Source, Window
+from xbot_core.services.experiment_power import CvEstimate, mature
 from xbot_core.services.report_daily import load_posts
 
-SHIP, ROLL_BACK, KEEP_TESTING = "ship", "roll back", "keep testing"
+SHIP, ROLL_BACK, KEEP_TESTING, NOT_ENOUGH = "ship", "roll back", "keep testing", "not enough data"
+CONTROL_LABEL = "bandit policy (includes the treatment arm)"
+DEFAULT_TARGET_MDE = 0.3  # for an experiment the plan file does not name
 DECISION_RULE = (
-    "Decision rule (exposure-weighted reward, relative lift of treatment over control): if the SRM "
-    "check flags the split (p < 0.001) the assignment is broken → keep testing after fixing it; otherwise "
+    "Decision rule (exposure-weighted reward of mature posts, relative lift of treatment over the bandit "
+    "policy): below the planned number of posts → not enough data, nothing is compared. Otherwise, if the "
+    "SRM check flags the split (p < 0.001) the assignment is broken → keep testing after fixing it; else "
     "ship when the anytime-valid 95 % interval of the lift lies entirely above 0, roll back when it lies "
     "entirely below 0, and keep testing while it contains 0. The anytime-valid interval stays valid however "
-    "often it is looked at; the Welch CI and chance to win are shown for reference, not used to stop."
+    "often it is looked at; the randomization p-value, the Welch CI and the chance to win are for reference."
 )
+ENGAGEMENTS = pl.col("likes") + pl.col("retweets") + pl.col("replies")
+GUARDRAILS: dict[str, tuple[pl.Expr, float]] = {
+    "FPKI": (pl.col("follows"), 1000.0),
+    "ER": (ENGAGEMENTS, 1.0),
+    "reply rate": (pl.col("replies"), 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -33,14 +51,22 @@ class ExperimentReport:
     start: date
     source: Source
     version: RewardVersion
+    cv: CvEstimate
     experiments: pl.DataFrame
+    power: pl.DataFrame
     arms: pl.DataFrame
     results: pl.DataFrame
+    guardrails: pl.DataFrame
     cumulative: pl.DataFrame
+    rewards: pl.DataFrame
+    summary: list[str] = field(default_factory=list)
 
 
-def decide(av_low: float, av_high: float, srm_flagged: bool) -> str:
-    """The stated rule: SRM → keep testing; anytime-valid interval above 0 → ship, below 0 → roll back."""
+def decide(av_low: float, av_high: float, srm_flagged: bool, enough_data: bool = True) -> str:
+    """The stated rule: too few posts → not enough data; SRM → keep testing; anytime-valid interval above 0
+    → ship, below 0 → roll back."""
+    if not enough_data:
+        return NOT_ENOUGH
     if srm_flagged or not (np.isfinite(av_low) and np.isfinite(av_high)):
         return KEEP_TESTING
     if av_low > 0:
@@ -55,85 +81,326 @@ def _reward_stats(frame: pl.DataFrame) -> stats.WeightedSampleStats:
     return stats.WeightedSampleStats.from_values(ok["reward"].to_numpy(), ok["exposure_weight"].to_numpy())
 
 
-def _ratio(frame: pl.DataFrame, numerator: pl.Expr) -> stats.RatioStats:
+def _ratio(frame: pl.DataFrame, numerator: pl.Expr, per: float = 1.0) -> stats.RatioStats:
     ok = frame.filter(pl.col("impressions").is_not_null() & (pl.col("impressions") > 0))
     return stats.RatioStats.from_values(
-        ok.select(numerator.cast(pl.Float64)).to_series().to_numpy(),
+        ok.select(numerator.cast(pl.Float64) * per).to_series().to_numpy(),
         ok["impressions"].cast(pl.Float64).to_numpy(),
     )
 
 
-ENGAGEMENTS = pl.col("likes") + pl.col("retweets") + pl.col("replies")
-FOLLOWS_K = 1000.0 * pl.col("follows")
+def _mean_or_none(s: stats.ArmStats) -> float | None:
+    _mean, _var, n = stats.moments(s)
+    return s.mean if n > 0 else None
 
 
-def build(source: Source, start: date, *, days: int = 7, tuning_n: float = 150.0) -> ExperimentReport:
-    """Analyse every experiment overlapping [start, start + days)."""
+def _latest(posts: pl.DataFrame) -> datetime:
+    latest = posts["posted_at"].max()
+    assert isinstance(latest, datetime)
+    return latest
+
+
+SCOPES = ("content_type", "hook_pattern", "timing_slot")
+RESULT_FLOATS = (
+    "lift", "ci_low", "ci_high", "p_randomization", "p_welch", "chance_to_win", "expected_loss", "av_low",
+    "av_high", "adjusted_lift", "adjusted_low", "adjusted_high", "adjusted_p",
+)  # fmt: skip
+
+
+def with_followers(posts: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Add `followers_at_post`: the latest follower snapshot taken before each post (null if none)."""
+    snaps = snapshots.select(
+        pl.col("taken_at").cast(pl.Datetime("us", "UTC")), pl.col("followers").cast(pl.Float64)
+    ).sort("taken_at")
+    ordered = posts.with_row_index("_row").sort("posted_at", nulls_last=True)
+    timed = ordered.filter(pl.col("posted_at").is_not_null()).with_columns(
+        pl.col("posted_at").cast(pl.Datetime("us", "UTC"))
+    )
+    joined = timed.join_asof(snaps, left_on="posted_at", right_on="taken_at", strategy="backward")
+    return (
+        ordered.join(
+            joined.select("_row", pl.col("followers").alias("followers_at_post")), on="_row", how="left"
+        )
+        .sort("_row")
+        .drop("_row")
+    )
+
+
+def _max_leverage(x: np.ndarray) -> float:
+    q, _ = np.linalg.qr(x)
+    return float(np.max(np.sum(q**2, axis=1)))
+
+
+def covariates(frame: pl.DataFrame, scope: str) -> np.ndarray:
+    """Followers at post time (centred, when every post has a snapshot before it), then indicators of the
+    other scopes' arms and of the weekday, kept one at a time while they add rank and leave every post's
+    leverage below 1 (a level with one post, one implied by others, or one that pins a single post is
+    dropped: robust errors need a residual for every post)."""
+    treated = (frame["variant"] == "treatment").cast(pl.Float64).to_numpy()
+    kept = [np.ones(frame.height), treated]
+    weekday = frame["posted_at"].dt.weekday().cast(pl.String).alias("weekday")
+    columns = [frame[s] for s in SCOPES if s != scope] + [weekday]
+    if "followers_at_post" in frame.columns and frame["followers_at_post"].null_count() == 0:
+        followers = frame["followers_at_post"].cast(pl.Float64).to_numpy()
+        centred = followers - followers.mean()
+        design = np.column_stack([*kept, centred])
+        if np.linalg.matrix_rank(design) > len(kept) and _max_leverage(design) < 1 - 1e-8:
+            kept.append(centred)
+    for col in columns:
+        for level in col.unique(maintain_order=True).to_list()[1:]:
+            candidate = (col == level).cast(pl.Float64).to_numpy()
+            if candidate.sum() < 2:
+                continue
+            design = np.column_stack([*kept, candidate])
+            if np.linalg.matrix_rank(design) > len(kept) and _max_leverage(design) < 1 - 1e-8:
+                kept.append(candidate)
+    return np.column_stack(kept[2:]) if len(kept) > 2 else np.empty((frame.height, 0))
+
+
+def _targets(plan: ExperimentPlan | None) -> dict[str, float]:
+    return {e.name: e.target_mde for e in (plan.experiments if plan else ()) if e.target_mde is not None}
+
+
+def _more_days(more: int, assigned: int, starts_at: datetime, ends_at: datetime) -> int | None:
+    """Days at the experiment's own posting rate (assigned decisions per day of its window)."""
+    days = max((ends_at - starts_at).total_seconds() / 86400.0, 1.0)
+    rate = assigned / days
+    return math.ceil(more / rate) if rate > 0 else None
+
+
+def build(
+    source: Source,
+    start: date,
+    *,
+    days: int = 7,
+    tuning_n: float = 150.0,
+    seed: int = 7,
+    plan: ExperimentPlan | None = None,
+) -> ExperimentReport:
+    """Analyse every experiment overlapping [start, start + days) on mature posts."""
+    if plan is None:
+        from xbot_core.settings import get_settings
+
+        plan = load_plan(get_settings().experiment_plan)
+    rng = np.random.default_rng(seed)
     version = analytics.active_reward_version(source)
     window = Window.days_ending(start + timedelta(days=days - 1), days)
     experiments = analytics.load(source, "experiments", **window.params)
     assignments = analytics.load(source, "assignments", **window.params)
     posts = load_posts(source, window, version)
-    joined = assignments.join(posts, on="decision_id", how="left")
+    cv = experiment_power.account_cv(source, until=window.until.date() - timedelta(days=1))
+    snapshots = analytics.load(source, "follower_snapshots", **window.params)
+    joined = with_followers(assignments.join(posts, on="decision_id", how="left"), snapshots)
+    targets = _targets(plan)
     seq_cfg = stats.SequentialConfig(tuning_n=tuning_n)
-    arm_rows, result_rows, cumulative_rows = [], [], []
+    power_rows, arm_rows, result_rows, guard_rows, cumulative_rows, reward_rows = [], [], [], [], [], []
+    summary = []
     for exp in experiments.iter_rows(named=True):
+        name, share = exp["name"], float(exp["share"])
         rows = joined.filter(pl.col("experiment_id") == exp["experiment_id"])
-        control, treatment = (rows.filter(pl.col("variant") == v) for v in ("control", "treatment"))
+        published = rows.filter(pl.col("posted_at").is_not_null())
+        ripe = mature(published).sort("posted_at", "decision_id")  # a fixed order: same seed, same draws
+        control, treatment = (ripe.filter(pl.col("variant") == v) for v in ("control", "treatment"))
+        pending = published.filter(
+            pl.col("collected_pass").is_null() | (pl.col("collected_pass") < experiment_power.MATURE_PASS)
+        )
+        maturing = pending.height
+        target = targets.get(name, DEFAULT_TARGET_MDE)
+        planned = stats.posts_needed(target, share, cv.cv)
+        achieved = ripe.height
+        more = max(0, planned - achieved)
+        enough = more == 0 and control.height >= 2 and treatment.height >= 2
+        can_size = control.height >= 1 and treatment.height >= 1 and achieved >= 3
+        m = stats.mde(control.height, treatment.height, cv.cv) if can_size else None
+        pw = stats.power(control.height, treatment.height, cv.cv, target) if can_size else None
+        more_days = _more_days(more, rows.height, exp["starts_at"], exp["ends_at"]) if more else 0
+        power_rows.append(
+            {
+                "experiment": name,
+                "share": share,
+                "target_mde": target,
+                "planned_posts": planned,
+                "mature_posts": achieved,
+                "mature_control": control.height,
+                "mature_treatment": treatment.height,
+                "maturing_posts": maturing,
+                "maturing_share": maturing / published.height if published.height else None,
+                "mature_by": _latest(pending) + timedelta(hours=24) if maturing else None,
+                "mde": m,
+                "power_at_target": pw,
+                "more_posts": more,
+                "more_days": more_days,
+                "enough": enough,
+            }
+        )
+        on_arm = control.filter(pl.col(exp["scope"]) == exp["treatment_arm"]).height if control.height else 0
         for variant, frame in (("control", control), ("treatment", treatment)):
-            r = _reward_stats(frame)
+            all_of_variant = rows.filter(pl.col("variant") == variant)
             arm_rows.append(
                 {
-                    "experiment": exp["name"],
+                    "experiment": name,
                     "variant": variant,
-                    "arm": exp["treatment_arm"] if variant == "treatment" else "bandit's other arms",
-                    "assigned": frame.height,
-                    "measured": int(frame["reward"].is_not_null().sum()),
-                    "weighted_reward": r.mean if r.sum_weights > 0 else None,
-                    "FPKI": _ratio(frame, FOLLOWS_K).mean if frame.height else None,
-                    "ER": _ratio(frame, ENGAGEMENTS).mean if frame.height else None,
+                    "arm": exp["treatment_arm"] if variant == "treatment" else CONTROL_LABEL,
+                    "assigned": all_of_variant.height,
+                    "mature": frame.height,
+                    "on_treatment_arm": (on_arm / control.height if control.height else None)
+                    if variant == "control"
+                    else None,
+                    "weighted_reward": _mean_or_none(_reward_stats(frame)),
+                    **{g: _mean_or_none(_ratio(frame, e, per)) for g, (e, per) in GUARDRAILS.items()},
                 }
             )
-        cmp = stats.compare(_reward_stats(control), _reward_stats(treatment))
-        seq = stats.sequential_ci(_reward_stats(control), _reward_stats(treatment), seq_cfg)
-        fpki = stats.compare(_ratio(control, FOLLOWS_K), _ratio(treatment, FOLLOWS_K))
-        srm = stats.srm_test([control.height, treatment.height], [1 - exp["share"], exp["share"]])
-        result_rows.append(
-            {
-                "experiment": exp["name"],
-                "scope": exp["scope"],
-                "treatment": exp["treatment_arm"],
-                "share": exp["share"],
+        reward_rows.append(
+            ripe.select(
+                pl.lit(name).alias("experiment"),
+                pl.when(pl.col("variant") == "treatment")
+                .then(pl.lit(exp["treatment_arm"]))
+                .otherwise(pl.lit("bandit policy"))
+                .alias("group"),
+                "reward",
+                "exposure_weight",
+            )
+        )
+        treated = int(rows["variant"].eq("treatment").sum())
+        srm = stats.srm_test([rows.height - treated, treated], [1 - share, share])
+        result = {"experiment": name, "enough": enough, "srm_p": srm.p_value, "srm_flag": srm.flagged}
+        if enough:
+            cmp = stats.compare(_reward_stats(control), _reward_stats(treatment))
+            seq = stats.sequential_ci(_reward_stats(control), _reward_stats(treatment), seq_cfg)
+            t_ctw = stats.t_chance_to_win(_reward_stats(control), _reward_stats(treatment))
+            rand = stats.randomization_test(
+                ripe["reward"].to_numpy(),
+                (ripe["variant"] == "treatment").to_numpy(),
+                share,
+                rng,
+                weights=ripe["exposure_weight"].to_numpy(),
+            )
+            adj = stats.adjusted_effect(
+                ripe["reward"].to_numpy(),
+                (ripe["variant"] == "treatment").to_numpy(),
+                covariates(ripe, exp["scope"]),
+                ripe["exposure_weight"].to_numpy(),
+            )
+            result |= {
+                "adjusted_lift": adj.lift,
+                "adjusted_low": adj.ci_low,
+                "adjusted_high": adj.ci_high,
+                "adjusted_p": adj.p_value,
                 "lift": cmp.lift,
                 "ci_low": cmp.ci_low,
                 "ci_high": cmp.ci_high,
-                "p_value": cmp.p_value,
-                "chance_to_win": cmp.chance_to_win,
-                "expected_loss": cmp.expected_loss,
+                "p_randomization": rand.p_value,
+                "p_welch": cmp.p_value,
+                "chance_to_win": t_ctw.chance_to_win,
+                "expected_loss": t_ctw.expected_loss,
                 "av_low": seq.ci_low,
                 "av_high": seq.ci_high,
-                "fpki_lift": fpki.lift,
-                "srm_p": srm.p_value,
-                "srm_flag": srm.flagged,
                 "status": cmp.status,
-                "decision": decide(seq.ci_low, seq.ci_high, srm.flagged),
             }
+            for g, (expr, per) in GUARDRAILS.items():
+                gc = stats.compare(_ratio(control, expr, per), _ratio(treatment, expr, per))
+                guard_rows.append(
+                    {
+                        "experiment": name,
+                        "metric": g,
+                        "control": gc.control_mean,
+                        "treatment": gc.treatment_mean,
+                        "lift": gc.lift,
+                        "ci_low": gc.ci_low,
+                        "ci_high": gc.ci_high,
+                    }
+                )
+            cumulative_rows.extend(_cumulative(exp, control, treatment, seq_cfg))
+        result["decision"] = decide(
+            result.get("av_low", math.nan), result.get("av_high", math.nan), srm.flagged, enough
         )
-        cumulative_rows.extend(_cumulative(exp, control, treatment, seq_cfg))
+        result_rows.append(result)
+        summary.append(sentence(power_rows[-1], result, exp["treatment_arm"]))
     results = pl.DataFrame(result_rows, infer_schema_length=None)
-    if results.height:
-        results = results.with_columns(
-            pl.Series("p_holm", stats.holm(results["p_value"].fill_nan(1.0).to_numpy()))
-        )
+    for col in RESULT_FLOATS:
+        if col not in results.columns:
+            results = results.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
     return ExperimentReport(
         start=start,
         source=source,
         version=version,
+        cv=cv,
         experiments=experiments,
+        power=pl.DataFrame(power_rows, infer_schema_length=None),
         arms=pl.DataFrame(arm_rows, infer_schema_length=None),
         results=results,
+        guardrails=pl.DataFrame(guard_rows, infer_schema_length=None),
         cumulative=pl.DataFrame(cumulative_rows, infer_schema_length=None),
+        rewards=pl.concat(reward_rows) if reward_rows else pl.DataFrame(),
+        summary=summary,
     )
+
+
+NO_RESULTS = (
+    "No experiment has its planned number of mature posts yet, so no lift is shown: a lift from a handful of "
+    "posts would be mostly noise. The table above says how many more posts each one needs."
+)
+NO_EXPERIMENTS = (
+    "There are no experiments in this window. Run `xbot demo` (or let the `plan_and_generate` flow run the "
+    "plan) to fill it, or pick another `start_date`."
+)
+
+
+def has_results(report: ExperimentReport) -> bool:
+    return report.results.height > 0 and bool(report.results["enough"].any())
+
+
+def default_start(source: Source, start_date: str, days: int) -> date:
+    """The parameter when given; else the `days` days ending with the account's latest post (today when it
+    has none), so the report opens on the data the account has."""
+    if start_date:
+        return analytics.parse_day(start_date)
+    latest = experiment_power.latest_post_day(source) or analytics.parse_day(None)
+    return latest - timedelta(days=days - 1)
+
+
+def headline(report: ExperimentReport, days: int) -> str:
+    kind = "simulated" if report.source.simulated else "real"
+    return (
+        f"**@{report.source.handle}**, {kind} data, plan from **{report.start}** ({days} days), reward "
+        f"version {report.version.version}, {report.experiments.height} experiment(s)."
+    )
+
+
+def summary_markdown(report: ExperimentReport) -> str:
+    """One sentence per experiment, then the pilot warning when the plan cannot see moderate effects."""
+    from xbot_core.domain.plan_power import PILOT_MDE, PILOT_WARNING
+
+    if not report.summary:
+        return NO_EXPERIMENTS
+    lines = [f"- {s}" for s in report.summary]
+    small = [r for r in report.power.iter_rows(named=True) if r["mde"] is None or r["mde"] > PILOT_MDE]
+    if small:
+        lines.append(f"\n{PILOT_WARNING}")
+    return "\n".join(lines)
+
+
+def not_enough_text(more: int, more_days: int | None) -> str:
+    days = f" (≈ {more_days} days at this share)" if more_days is not None else ""
+    return f"not enough data: about {more} more posts{days}"
+
+
+def sentence(power_row: dict, result: dict, arm: str) -> str:
+    """One sentence a person can act on."""
+    name = power_row["experiment"]
+    have = f"{power_row['mature_posts']} mature posts of the {power_row['planned_posts']} planned"
+    if not power_row["enough"]:
+        return f"{name}: {not_enough_text(power_row['more_posts'], power_row['more_days'])} — {have}."
+    if result["srm_flag"]:
+        return (
+            f"{name}: the split of posts does not match the plan (SRM p < 0.001); fix the assignment first."
+        )
+    verdict = {
+        SHIP: f"ship {arm}: the anytime-valid 95 % interval of its reward lift lies above 0",
+        ROLL_BACK: f"roll back {arm}: the anytime-valid 95 % interval of its reward lift lies below 0",
+        KEEP_TESTING: "keep testing: the anytime-valid 95 % interval of the lift still contains 0",
+    }[result["decision"]]
+    return f"{name}: {verdict} ({have})."
 
 
 def _cumulative(

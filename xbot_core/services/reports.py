@@ -41,6 +41,7 @@ LIBRARIES = (
     "adbc-driver-postgresql",
     "altair",
     "vl-convert-python",
+    "great-tables",
     "papermill",
     "nbconvert",
     "numpy",

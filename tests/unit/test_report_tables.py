@@ -1,0 +1,42 @@
+"""Cell formatting for people: percentages with CI ranges, p-values to 3 places, an em dash for missing."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+
+from xbot_core.services.report_tables import DASH, count, num, pct, pct_range, pvalue, table, when
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, math.inf])
+def test_missing_is_an_em_dash_never_nan_or_zero(missing):
+    assert pct(missing) == pct_range(missing, 0.1, 0.2) == pvalue(missing) == num(missing) == DASH
+    assert count(missing) == DASH
+
+
+def test_formats():
+    assert pct(0.1234) == "12 %" and pct(0.1234, 1) == "12.3 %" and pct(-0.05, signed=True) == "-5 %"
+    assert pct_range(0.12, -0.3, 0.54) == "+12 % (-30 % to +54 %)"
+    assert pct_range(0.12, math.nan, 0.54) == "+12 %"
+    assert (pvalue(0.04567), pvalue(0.0004), pvalue(1.0)) == ("0.046", "< 0.001", "1.000")
+    assert num(1234.5678, 2) == "1,234.57" and count(1234) == "1,234"
+    assert when(datetime(2026, 1, 7, 21, 41, tzinfo=UTC)) == "2026-01-07 21:41 UTC" and when(None) == DASH
+
+
+def test_table_html_has_no_frame_repr():
+    html = table([{"a": "1 %", "b": DASH}], "T", ["a note"]).as_raw_html()
+    assert "a note" in html and DASH in html and "shape:" not in html and "NaN" not in html
+    empty = table([], "T", empty="nothing here yet").as_raw_html()
+    assert "nothing here yet" in empty
+
+
+def test_daily_kpi_formats_by_metric():
+    from xbot_core.services.report_tables_daily import _kpi
+
+    assert _kpi("followers", 1234.0) == "1,234" and _kpi("followers gained today", 3.0) == "+3"
+    assert _kpi("followers gained 7d", None) == DASH and _kpi("FPKI 7d", 1.23456) == "1.23"
+    assert (
+        _kpi("reply rate 7d", 0.00441) == "0.44 %" and _kpi("reply uplift 7d vs previous 7d", -0.1) == "-10 %"
+    )
