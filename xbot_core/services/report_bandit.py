@@ -98,7 +98,11 @@ def _long(posts: pl.DataFrame) -> pl.DataFrame:
                 "experiment_id",
                 pl.lit(s).alias("scope"),
                 pl.col(s).alias("arm"),
-                pl.col(f"p_{s}").alias("p"),
+                # a propensity that is not the arm's marginal probability (migration 0004) counts as missing
+                pl.when(pl.col("p_unusable_scope").fill_null("") == s)
+                .then(None)
+                .otherwise(pl.col(f"p_{s}"))
+                .alias("p"),
             )
             for s in SCOPES
         ]
@@ -173,9 +177,8 @@ def ope_alternatives(
     rows: list[dict[str, Any]] = []
     for scope in SCOPES:
         arms = catalog.arms(scope)
-        logged = long.filter(
-            (pl.col("scope") == scope) & pl.col("reward").is_not_null() & pl.col("experiment_id").is_null()
-        )
+        scoped = long.filter((pl.col("scope") == scope) & pl.col("reward").is_not_null())
+        logged = scoped.filter(pl.col("p").is_not_null())  # experiment posts included: marginal propensities
         state = current.filter(pl.col("scope") == scope)
         targets: dict[str, np.ndarray] = {"uniform": np.full(len(arms), 1.0 / len(arms))}
         if state.height == len(arms):
@@ -199,6 +202,7 @@ def ope_alternatives(
                 "scope": scope,
                 "policy": name,
                 "n": res.n,
+                "excluded (no usable propensity)": scoped.height - logged.height,
                 "status": res.status,
                 "message": res.message,
             }
@@ -252,7 +256,7 @@ def build(
         ope_note=(
             "Off-policy estimates (SNIPS and DR, 95 % bootstrap CIs) of each alternative policy's mean "
             f"reward under reward version {version.version}, on the bandit's own decisions of the window "
-            "(posts in experiments excluded: their propensities belong to the experiment), per scope "
-            "with that scope's logged propensity."
+            "(experiment posts included, with the marginal propensity of their arm), per scope with that "
+            "scope's logged propensity; posts whose propensity is not usable are counted, not used."
         ),
     )
