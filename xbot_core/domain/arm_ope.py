@@ -18,6 +18,7 @@ the decisions they are evaluated on (`crossfit_target_probs`): folds are whole b
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -137,9 +138,11 @@ def always_arm_values(
         se = np.full(k, NAN)
     else:
         q = [cfg.alpha / 2, 1 - cfg.alpha / 2]
-        ips_ci = np.nanquantile(boot[:, 0, :], q, axis=0)
-        aipw_ci = np.nanquantile(boot[:, 1, :], q, axis=0)
-        se = np.nanstd(boot[:, 1, :], axis=0, ddof=1)
+        with warnings.catch_warnings():  # an unplayed arm's column is all NaN, and stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ips_ci = np.nanquantile(boot[:, 0, :], q, axis=0)
+            aipw_ci = np.nanquantile(boot[:, 1, :], q, axis=0)
+            se = np.nanstd(boot[:, 1, :], axis=0, ddof=1)
     shrunk, shrunk_sd, mu, tau2 = empirical_bayes(point[1], se, played)
     z = float(sps.norm.ppf(1 - cfg.alpha / 2))
     arms = []
