@@ -22,12 +22,10 @@ def test_always_arm_values_pinned_by_hand() -> None:
     res = arm_ope.always_arm_values(R, A, P, DAYS, 3, np.random.default_rng(0), NO_BOOT)
     assert res.ok and res.n == 4 and res.n_blocks == 2
     arm0, arm1, arm2 = res.arms
-    # arm 0: IPS = (0.71/0.5 + 0.09/0.1)/4 = 0.58; q = 0.4, AIPW = 0.4 + (2·0.31 − 10·0.31)/4 = −0.22
-    assert (round(arm0.ips.value, 5), round(arm0.aipw.value, 5), round(arm0.naive_mean, 5)) == (
-        0.58,
-        -0.22,
-        0.4,
-    )
+    # arm 0: IPS = (0.71/0.5 + 0.09/0.1)/4 = 0.58; q = 0.4, AIPW = 0.4 + (2·0.31 − 10·0.31)/4 = −0.22;
+    # SNIPS = 2.32 / (2 + 10) = 0.19333
+    assert (round(arm0.ips.value, 5), round(arm0.aipw.value, 5)) == (0.58, -0.22)
+    assert round(arm0.naive_mean, 5) == 0.4 and round(arm0.snips.value, 5) == 0.19333
     # arm 1: IPS = (0.3/0.5 + 0.5/0.9)/4 = 0.28889; q = 0.4, AIPW = 0.4 + (−0.1/0.5 + 0.1/0.9)/4 = 0.37778
     assert (round(arm1.ips.value, 5), round(arm1.aipw.value, 5)) == (0.28889, 0.37778)
     assert arm1.n == 2 and round(arm1.naive_mean, 5) == 0.4
@@ -48,6 +46,7 @@ def test_agrees_with_ope_for_the_always_arm_target() -> None:
         ref = ope.evaluate_policy(r, a, p, target, rng, ope.OpeConfig(n_bootstrap=0))
         assert res.arms[arm].ips.value == pytest.approx(ref.ips.value, rel=1e-12)
         assert res.arms[arm].aipw.value == pytest.approx(ref.dr.value, rel=1e-12)
+        assert res.arms[arm].snips.value == pytest.approx(ref.snips.value, rel=1e-12)
 
 
 def test_empirical_bayes_matches_statsmodels_dersimonian_laird() -> None:
@@ -82,16 +81,23 @@ def test_block_bootstrap_resamples_whole_blocks() -> None:
     r = rng.uniform(size=n)
     p = np.full(n, 1 / 3)
     one_block = arm_ope.always_arm_values(r, a, p, np.zeros(n), 3, np.random.default_rng(3))
-    for arm in one_block.arms:  # a single block: every replicate is the whole sample
-        assert arm.ips.ci_low == pytest.approx(arm.ips.value) and arm.ips.ci_high == pytest.approx(
-            arm.ips.value
-        )
+    for arm in one_block.arms:  # a single block: no variation between blocks to measure, so no interval
+        assert math.isnan(arm.ips.ci_low) and math.isnan(arm.aipw.ci_high) and math.isnan(arm.se)
     days = np.arange(n) // 10
     one = arm_ope.always_arm_values(r, a, p, days, 3, np.random.default_rng(4))
     two = arm_ope.always_arm_values(r, a, p, days, 3, np.random.default_rng(4))
     assert one == two  # same seed, same result
+    # 30 blocks of 10: se = bootstrap sd · √(30/29), interval = value ± t(29) · se
+    block_sums = np.add.reduceat(arm_ope._design(r, a, p, 3), np.arange(0, n, 10))
+    boot = arm_ope._block_bootstrap(block_sums, 3, np.random.default_rng(4), arm_ope.ArmOpeConfig())
+    assert boot is not None
+    se = boot.std(axis=0, ddof=1) * math.sqrt(30 / 29)
+    t = 2.04523  # scipy.stats.t.ppf(0.975, 29)
+    assert one.arms[1].se == pytest.approx(se[2, 1])
+    assert one.arms[1].snips.ci_high - one.arms[1].snips.value == pytest.approx(t * se[1, 1], rel=1e-5)
     for arm in one.arms:
         assert arm.ips.ci_low < arm.ips.value < arm.ips.ci_high
+        assert arm.snips.ci_low < arm.snips.value < arm.snips.ci_high
         assert arm.aipw.ci_low < arm.aipw.value < arm.aipw.ci_high
         assert arm.shrunk.ci_low < arm.shrunk.value < arm.shrunk.ci_high and arm.se > 0
 

@@ -2,10 +2,14 @@
 
 A bandit allocates adaptively, so an arm's plain mean reward mixes the days it was pulled often with the days
 it was not; the value of the policy "always play arm a" is estimated instead with the logged propensities:
-  IPS_a  = (1/n)·Σ 1[a_i = a]·r_i / p_i
-  AIPW_a = q_a + (1/n)·Σ 1[a_i = a]·(r_i − q_a) / p_i,   q_a = the arm's mean logged reward
-Intervals come from a block bootstrap that resamples whole blocks (days): the propensities of a day depend on
-the days before it, so decisions are not independent draws, but blocks are much closer to it. The AIPW values
+  IPS_a   = (1/n)·Σ 1[a_i = a]·r_i / p_i
+  SNIPS_a = Σ 1[a_i = a]·r_i / p_i  /  Σ 1[a_i = a] / p_i
+  AIPW_a  = q_a + (1/n)·Σ 1[a_i = a]·(r_i − q_a) / p_i,   q_a = the arm's mean logged reward
+Standard errors come from a block bootstrap that resamples whole blocks (days): the propensities of a day
+depend on the days before it, so decisions are not independent draws, but blocks are much closer to it.
+With m blocks (two weeks: m = 14) the bootstrap variance is inflated by m/(m − 1) and the interval is
+estimate ± t(m − 1)·se: on the sandbox audience model percentile intervals covered the true arm means 86–88 %
+of the time, these 89–92 % (tests/unit/test_ope_simulation.py has the figures). The AIPW values
 of one scope's arms are then shrunk towards each other by empirical Bayes (normal–normal model, τ² by
 DerSimonian–Laird, the bootstrap standard errors as known variances): shrunk_a = μ + B_a·(AIPW_a − μ) with
 B_a = τ² / (τ² + se_a²) and interval shrunk_a ± z·sd_a, sd_a² = B_a·se_a² + (1 − B_a)²·Var(μ̂) (Morris:
@@ -61,12 +65,13 @@ class ArmOpeConfig:
 
 @dataclass(frozen=True)
 class ArmValue:
-    """One arm: its logged count and plain mean beside the IPS, AIPW and shrunk AIPW estimates."""
+    """One arm: its logged count and plain mean beside the IPS, SNIPS, AIPW and shrunk AIPW estimates."""
 
     arm: int
     n: int
     naive_mean: float
     ips: Estimate
+    snips: Estimate
     aipw: Estimate
     se: float  # bootstrap standard error of AIPW
     shrunk: Estimate
@@ -98,7 +103,7 @@ def always_arm_values(
     rng: np.random.Generator,
     config: ArmOpeConfig | None = None,
 ) -> ArmValues:
-    """IPS and AIPW values of "always arm a" for a = 0..k−1, block-bootstrap CIs, shrunk AIPW.
+    """IPS, SNIPS and AIPW values of "always arm a" for a = 0..k−1, block-bootstrap CIs, shrunk AIPW.
 
     blocks: one label per decision (e.g. its UTC day); the bootstrap resamples whole blocks.
     """
@@ -128,37 +133,37 @@ def always_arm_values(
     design = _design(r, a.astype(np.int64), p, k)
     block_sums = np.zeros((n_blocks, design.shape[1]))
     np.add.at(block_sums, block_index, design)
-    point = _estimators(block_sums.sum(axis=0, keepdims=True), k)[0]  # (2, k): ips, aipw
+    point = _estimators(block_sums.sum(axis=0, keepdims=True), k)[0]  # (3, k): ips, snips, aipw
     boot = _block_bootstrap(block_sums, k, rng, cfg)
     counts = block_sums[:, 3 * k : 4 * k].sum(axis=0)
     sums = block_sums[:, 2 * k : 3 * k].sum(axis=0)
     played = counts > 0
-    if boot is None:
-        ips_ci = aipw_ci = np.full((2, k), NAN)
-        se = np.full(k, NAN)
-    else:
-        q = [cfg.alpha / 2, 1 - cfg.alpha / 2]
+    se = np.full((3, k), NAN)
+    if boot is not None and n_blocks >= 2:
         with warnings.catch_warnings():  # an unplayed arm's column is all NaN, and stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            ips_ci = np.nanquantile(boot[:, 0, :], q, axis=0)
-            aipw_ci = np.nanquantile(boot[:, 1, :], q, axis=0)
-            se = np.nanstd(boot[:, 1, :], axis=0, ddof=1)
-    shrunk, shrunk_sd, mu, tau2 = empirical_bayes(point[1], se, played)
+            # the bootstrap variance of a mean of m blocks is (m − 1)/m of the unbiased one
+            se = np.nanstd(boot, axis=0, ddof=1) * math.sqrt(n_blocks / (n_blocks - 1))
+    half = float(sps.t.ppf(1 - cfg.alpha / 2, max(n_blocks - 1, 1))) * se
+    shrunk, shrunk_sd, mu, tau2 = empirical_bayes(point[2], se[2], played)
     z = float(sps.norm.ppf(1 - cfg.alpha / 2))
     arms = []
     for i in range(k):
         if not played[i]:
             nan_est = Estimate(NAN, NAN, NAN)
-            arms.append(ArmValue(i, 0, NAN, nan_est, nan_est, NAN, nan_est))
+            arms.append(ArmValue(i, 0, NAN, nan_est, nan_est, nan_est, NAN, nan_est))
             continue
+        est = [Estimate(float(point[j, i]), float(point[j, i] - half[j, i]), float(point[j, i] + half[j, i]))
+               for j in range(3)]  # fmt: skip
         arms.append(
             ArmValue(
                 arm=i,
                 n=int(counts[i]),
                 naive_mean=float(sums[i] / counts[i]),
-                ips=Estimate(float(point[0, i]), float(ips_ci[0, i]), float(ips_ci[1, i])),
-                aipw=Estimate(float(point[1, i]), float(aipw_ci[0, i]), float(aipw_ci[1, i])),
-                se=float(se[i]),
+                ips=est[0],
+                snips=est[1],
+                aipw=est[2],
+                se=float(se[2, i]),
                 shrunk=Estimate(
                     float(shrunk[i]), float(shrunk[i] - z * shrunk_sd[i]), float(shrunk[i] + z * shrunk_sd[i])
                 ),
@@ -207,7 +212,7 @@ def _design(r: np.ndarray, a: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
 
 
 def _estimators(sums: np.ndarray, k: int) -> np.ndarray:
-    """(replicates, 2, k): IPS and AIPW per arm from column sums of `_design` (NaN for an unplayed arm)."""
+    """(replicates, 3, k): IPS, SNIPS and AIPW per arm from column sums of `_design` (NaN if unplayed)."""
     x, u, s, c, n = (
         sums[:, 0:k],
         sums[:, k : 2 * k],
@@ -218,8 +223,9 @@ def _estimators(sums: np.ndarray, k: int) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.where(c > 0, s / c, np.nan)
         ips = np.where(c > 0, x / n, np.nan)
+        snips = np.where(c > 0, x / u, np.nan)
         aipw = q + (x - q * u) / n
-    return np.stack([ips, aipw], axis=1)
+    return np.stack([ips, snips, aipw], axis=1)
 
 
 def _block_bootstrap(

@@ -18,10 +18,10 @@ from xbot_core.domain.catalog import SCOPES, ArmCatalog
 
 NOTE = (
     "Per arm: **naive mean** = plain mean reward of the posts that played the arm (exact arithmetic, but the "
-    "bandit chose when to play it, so it mixes arms with days); **IPS** and **AIPW** = estimated mean reward "
-    "of the policy *always play this arm*, from the logged propensities (estimates, 95 % intervals from a "
-    "bootstrap that resamples whole days); **shrunk** = AIPW pulled towards the scope's average by empirical "
-    "Bayes (estimate; noisy arms move most)."
+    "bandit chose when to play it, so it mixes arms with days); **IPS**, **SNIPS** (self-normalised) and "
+    "**AIPW** = estimated mean reward of the policy *always play this arm*, from the logged propensities "
+    "(estimates; 95 % intervals: t on a bootstrap that resamples whole days); **shrunk** = AIPW pulled "
+    "towards the scope's average by empirical Bayes (estimate; noisy arms move most)."
 )
 
 
@@ -87,7 +87,7 @@ def always_arm_table(
                 "naive mean": naive_of[arm]["mean"] if arm in naive_of else None,
             }
             value = res.arms[i] if res.ok else None
-            for name in ("ips", "aipw", "shrunk"):
+            for name in ("ips", "snips", "aipw", "shrunk"):
                 est = getattr(value, name) if value is not None and value.n > 0 else None
                 row[name] = est.value if est else None
                 row[f"{name}_low"] = est.ci_low if est else None
@@ -97,7 +97,7 @@ def always_arm_table(
             row["status"] = res.status
             row["message"] = res.message
             rows.append(row)
-    estimates = [f"{e}{s}" for e in ("ips", "aipw", "shrunk") for s in ("", "_low", "_high")]
+    estimates = [f"{e}{s}" for e in ("ips", "snips", "aipw", "shrunk") for s in ("", "_low", "_high")]
     return pl.DataFrame(rows, infer_schema_length=None).with_columns(
         pl.col(c).cast(pl.Float64).fill_nan(None) for c in (*estimates, "naive mean")
     )
