@@ -2,7 +2,7 @@
 calibration, cumulative regret against a ground truth (simulated data only), OPE of alternative policies.
 
 Posteriors over time are replayed from the window's outcomes with the learning rule of domain/bandit.py
-(Beta(1, 1) prior; successes += w·clip(r), failures += w·(1 − clip(r)); latest pass per post).
+(Beta(1, 1) prior; successes += w·clip(r / scale), failures += w·(1 − clip(r / scale)); latest pass per post).
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def posteriors_over_time(long: pl.DataFrame) -> pl.DataFrame:
     """Daily replay of each arm's Beta posterior: mean and 90 % interval."""
     scored = long.filter(pl.col("reward").is_not_null()).with_columns(
         day=pl.col("posted_at").dt.truncate("1d"),
-        s=pl.col("exposure_weight") * pl.col("reward").clip(0.0, 1.0),
-        f=pl.col("exposure_weight") * (1.0 - pl.col("reward").clip(0.0, 1.0)),
+        s=pl.col("exposure_weight") * (pl.col("reward") / bandit.REWARD_SCALE).clip(0.0, 1.0),
+        f=pl.col("exposure_weight") * (1.0 - (pl.col("reward") / bandit.REWARD_SCALE).clip(0.0, 1.0)),
     )
     daily = scored.group_by("scope", "arm", "day").agg(pl.col("s").sum(), pl.col("f").sum()).sort("day")
     cum = daily.with_columns(
