@@ -33,8 +33,7 @@ def test_always_arm_intervals_cover_the_true_arm_means() -> None:
     print(
         f"\ncoverage of the true follows per post, {runs} runs × {len(ARMS)} arms, 95 % intervals: {figures}"
     )
-    assert coverage[1] >= 0.90 and coverage[2] >= 0.90, coverage
-    assert coverage[0] >= 0.85, coverage  # raw IPS is skewed for rarely played arms (see the report)
+    assert (coverage[:3] >= 0.90).all(), coverage  # IPS, SNIPS, AIPW
 
 
 def test_what_if_ranks_weight_vectors_like_their_true_value() -> None:

@@ -1,4 +1,4 @@
-"""The OPE parts of the bandit diagnostics and reward analysis, built from a seeded simulated history in the
+"""The OPE parts of the bandit diagnostics and reward analysis, built from the seeded simulated history in the
 real test database: per-arm values beside naive means, cross-fitted targets, experiment posts included."""
 
 from __future__ import annotations
