@@ -88,24 +88,28 @@ def test_learn_pinned_posteriors_and_log(
         a = arms(conn, account_id, simulated=False)
         # by hand (reward, exposure weight):
         # d1 pass 2: fpki 1 → 0.25, rt 1% → 0.3, reply 0.5% → 0.15 = 0.7, w 1 (pass 1's 0.5 is replaced)
-        # d2: rt 1% → 0.3 + novelty 0.05 = 0.35, w 0.5;  d3: fpki 5 → 1.25 → clipped 1, w 1
-        # d4: −0.1 → clipped 0, w 0.25;  d5: 0.25 + 0.15 + 0.15 = 0.55, w 1;  d6: follows unknown → unused
+        # d2: rt 1% → 0.3 + novelty 0.05 = 0.35, w 0.5;  d3: fpki 5 → 1.25, w 1
+        # d4: −0.1 → clipped to 0, w 0.25;  d5: 0.25 + 0.15 + 0.15 = 0.55, w 1;  d6: follows unknown → unused
+        # each enters the Beta update as reward / 3 (bandit.REWARD_SCALE):
+        # tip alpha 1 + 0.7/3 + 0.5·0.35/3 = 1.29167, beta 1 + (1 − 0.7/3) + 0.5·(1 − 0.35/3) = 2.20833
         tip = a[("content_type", "tip")]
         assert (round(tip["alpha"], 5), round(tip["beta"], 5), tip["pulls"], round(tip["sum_reward"], 5)) == (
-            1.875,
-            1.625,
+            1.29167,
+            2.20833,
             2,
             1.05,
         )
+        # insight alpha 1 + 1.25/3 = 1.41667, beta 1 + (1 − 1.25/3) + 0.25 = 1.83333
         ins = a[("content_type", "insight")]
         assert (
             round(ins["alpha"], 5),
             round(ins["beta"], 5),
             ins["provisional"],
             round(ins["sum_reward"], 5),
-        ) == (2.0, 1.25, 1, 1.15)
+        ) == (1.41667, 1.83333, 1, 1.15)
         how = a[("hook_pattern", "how_to")]
-        assert (round(how["alpha"], 5), round(how["beta"], 5), how["pulls"]) == (2.425, 2.075, 3)
+        # how_to: d1, d2, d5: alpha 1 + (0.7 + 0.175 + 0.55)/3 = 1.475, beta 1 + 2.5 − 0.475 = 3.025
+        assert (round(how["alpha"], 5), round(how["beta"], 5), how["pulls"]) == (1.475, 3.025, 3)
         untouched = a[("content_type", "resource")]
         assert (untouched["alpha"], untouched["beta"], untouched["pulls"]) == (1.0, 1.0, 0)
         assert len(a) == 5 + 5 + 4 and {r["reward_version"] for r in a.values()} == {1}
@@ -203,8 +207,8 @@ def test_learn_uses_the_active_reward_version(
         # by hand: 1.0 · fpki 1 / scale 2 = 0.5
         assert got is not None and (float(got[0]), got[1]) == (0.5, 2)
         tip = arms(conn, account_id, simulated=False)[("content_type", "tip")]
-        # d1: 0.5 (w 1) → s 0.5 f 0.5; d2: fpki 0 → 0 (w 0.5) → f 0.5
-        assert (round(tip["alpha"], 5), round(tip["beta"], 5)) == (1.5, 2.0)
+        # d1: 0.5 / 3 (w 1) → s 0.16667 f 0.83333; d2: fpki 0 → 0 (w 0.5) → f 0.5
+        assert (round(tip["alpha"], 5), round(tip["beta"], 5)) == (1.16667, 2.33333)
 
 
 def test_learn_cli_learns_the_configured_data_kind(clean_db: str, monkeypatch: pytest.MonkeyPatch) -> None:

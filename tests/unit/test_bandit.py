@@ -34,6 +34,10 @@ def test_contribution_clips_and_weights() -> None:
     assert b.contribution(0.8, 0.5) == pytest.approx((0.4, 0.1), abs=1e-12)
     assert b.contribution(1.7, 1.0) == (1.0, 0.0)
     assert b.contribution(-0.3, 1.0) == (0.0, 1.0)
+    # scaled by the versioned constant: 1.7 / 3 = 0.56667; beyond the scale the guard still clips
+    assert b.contribution(1.7, 1.0, 3.0) == pytest.approx((0.56667, 0.43333), abs=1e-5)
+    assert b.contribution(4.5, 2.0, 3.0) == (2.0, 0.0)
+    assert (b.REWARD_SCALING_VERSION, CFG.reward_scale) == (2, 3.0)
     with pytest.raises(ValueError):
         b.contribution(math.nan, 1.0)
 
@@ -46,9 +50,11 @@ def test_fit_scope_pinned() -> None:
         CFG,
     )
     a, bb, c = states
-    # by hand: a: alpha 1 + 0.4 + 0.3, beta 1 + 0.1 + 0.7; b: alpha 1 + 0.25, beta 1 + 0
-    assert (round(a.alpha, 5), round(a.beta, 5), a.pulls) == (1.7, 1.8, 2)
-    assert (round(bb.alpha, 5), round(bb.beta, 5), bb.pulls, bb.provisional) == (1.25, 1.0, 1, 1)
+    # by hand, rewards / 3: a: alpha 1 + 0.5·0.8/3 + 0.3/3 = 1.23333,
+    # beta 1 + 0.5·(1 − 0.8/3) + 0.9 = 2.26667;
+    # b: alpha 1 + 0.25·1.4/3 = 1.11667, beta 1 + 0.25·(1 − 1.4/3) = 1.13333 (1.4 is no longer clipped)
+    assert (round(a.alpha, 5), round(a.beta, 5), a.pulls) == (1.23333, 2.26667, 2)
+    assert (round(bb.alpha, 5), round(bb.beta, 5), bb.pulls, bb.provisional) == (1.11667, 1.13333, 1, 1)
     assert (c.alpha, c.beta, c.pulls) == (1.0, 1.0, 0)
     assert round(a.sum_reward, 5) == 1.1
 
@@ -79,8 +85,8 @@ def test_discounting_pinned_and_incremental_matches_rebuild() -> None:
     cfg = b.BanditConfig(discount=0.5)
     seq = [obs("d1", "a", 1.0, minute=0), obs("d2", "a", 1.0, minute=1), obs("d3", "b", 0.0, minute=2)]
     fit = b.fit_scope("s", ["a", "b"], seq, cfg)
-    # by hand: a successes 0.5² + 0.5¹ = 0.75; b failures 1
-    assert (round(fit[0].successes, 5), round(fit[1].failures, 5)) == (0.75, 1.0)
+    # by hand: a successes (0.5² + 0.5¹)·1/3 = 0.25; b failures 1
+    assert (round(fit[0].successes, 5), round(fit[1].failures, 5)) == (0.25, 1.0)
     states = tuple(b.prior("s", arm, cfg) for arm in ("a", "b"))
     for o in seq:
         states = b.apply_feedback(states, o, cfg)

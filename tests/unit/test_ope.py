@@ -196,3 +196,37 @@ def test_bootstrap_intervals_cover_in_simulation():
         ]
     coverage = hits.mean(axis=0)
     assert (coverage >= 0.90).all(), coverage
+
+
+def test_dr_differs_from_dm_when_propensities_vary_within_an_arm():
+    # "always arm 0" (a fixed target); arm 0 was logged once at p = 0.5 and once at p = 0.1
+    r = [0.71, 0.09, 0.3, 0.5]
+    a = [0, 0, 1, 1]
+    p = [0.5, 0.1, 0.5, 0.9]
+    res = evaluate_policy(r, a, p, [1.0, 0.0], _rng(), NO_BOOT)
+    # q(0) = (0.71 + 0.09) / 2 = 0.4 = DM
+    assert round(res.dm.value, 5) == 0.4
+    # w = [2, 10, 0, 0]; w·(r − q) = [2·0.31, 10·(−0.31), 0, 0] → mean −2.48 / 4 = −0.62
+    assert round(res.dr.value, 5) == -0.22
+    # IPS = (2·0.71 + 10·0.09) / 4; SNIPS = 2.32 / 12
+    assert round(res.ips.value, 5) == 0.58 and round(res.snips.value, 5) == 0.19333
+
+
+def test_floor_accepts_epsilon_over_k_at_the_end_of_the_schedule():
+    from xbot_core.domain import bandit
+
+    cfg = bandit.BanditConfig()
+    # five arms at the schedule's end (100 pulls): one arm that never wins a Thompson draw
+    states = [
+        bandit.ArmState("hook_pattern", f"arm{i}", alpha=a, beta=b, pulls=20)
+        for i, (a, b) in enumerate([(1.0, 400.0), (200.0, 1.0), (150.0, 2.0), (120.0, 3.0), (100.0, 4.0)])
+    ]
+    probs, eps = bandit.policy_probabilities(states, "thompson", cfg, _rng())
+    assert eps == bandit.epsilon(100, cfg) and eps < 0.05  # 0.04999999999999999 in floating point
+    assert probs[0] < 0.01  # ε/K = 0.009999999999999998: the value the planner logs for arm 0
+    logged = [probs[0], probs[1], probs[2]]
+    res = evaluate_policy([0.1, 0.4, 0.3], [0, 1, 2], logged, [0.2] * 5, _rng(), NO_BOOT)
+    assert res.ok and res.n_below_floor == 0
+    # the tolerance is for rounding only: a propensity really below the floor is still refused
+    below = evaluate_policy([0.1, 0.4], [0, 1], [0.0099, 0.5], [0.5, 0.5], _rng(), NO_BOOT)
+    assert below.status == STATUS_PROPENSITY_BELOW_FLOOR and below.n_below_floor == 1

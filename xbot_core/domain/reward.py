@@ -12,7 +12,8 @@ each normalised term is about 1 for such a post and the weights mean what they s
 - novelty and dup_penalty are already in [0, 1] and are not rescaled.
 
 A good post therefore scores about 0.5 + 0.3·0.75 + 0.15·1 + 0.05·0.6 ≈ 0.9 under the default weights; the
-bandit clips rewards to [0, 1], so only exceptional posts saturate. The exposure cap (1000 impressions) is the
+bandit divides rewards by a fixed scale (bandit.REWARD_SCALE = 3) before its [0, 1] Beta update, so only
+exceptional posts saturate. The exposure cap (1000 impressions) is the
 reach at which a post counts fully in aggregates: `exposure_weight = min(1, impressions / cap)`.
 
 A reward is undefined (None / null) when any input is unknown or impressions is 0: never imputed.

@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from xbot_core.adapters.db import learning_repo
 from xbot_core.domain.bandit import ArmState, BanditConfig, Observation, explore_probability, fit_scope
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.domain.drift import ArmDrift, DriftConfig, arm_drift
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
 from xbot_core.services.rewards import active_version
@@ -91,6 +92,21 @@ def train_states(
     return states, skipped
 
 
+def drift_alarms(
+    usable: dict[str, tuple[dict, float]], catalog: ArmCatalog, cfg: DriftConfig | None = None
+) -> list[ArmDrift]:
+    """Arms whose reward over the last days moved away from before (domain/drift.py), every scope."""
+    out: list[ArmDrift] = []
+    for scope in SCOPES:
+        obs = [
+            Observation(d, r[scope], r["collected_pass"], rew, 1.0, r["collected_at"])
+            for d, (r, rew) in usable.items()
+            if r[scope] in catalog.arms(scope)
+        ]
+        out += [a for a in arm_drift(scope, obs, cfg) if a.alarm]
+    return out
+
+
 def learn(
     pool: ConnectionPool,
     account_id: int,
@@ -142,6 +158,9 @@ def learn(
             explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
             arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
             line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
+            alarms = drift_alarms(usable, catalog)
+            if alarms:  # in the log and in the training run's message (/api/learning/status shows it)
+                line += " drift_alarm=" + "; ".join(a.describe() for a in alarms)
             run_id = learning_repo.insert_training_run(
                 conn, **run, status="trained", arms_trained=arms_trained, explore_ratio=explore, message=line
             )

@@ -2,7 +2,7 @@
 calibration, cumulative regret against a ground truth (simulated data only), OPE of alternative policies.
 
 Posteriors over time are replayed from the window's outcomes with the learning rule of domain/bandit.py
-(Beta(1, 1) prior; successes += w·clip(r), failures += w·(1 − clip(r)); latest pass per post).
+(Beta(1, 1) prior; successes += w·clip(r / scale), failures += w·(1 − clip(r / scale)); latest pass per post).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from xbot_core.domain import bandit, ope
+from xbot_core.domain import arm_ope, bandit, ope
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.errors import ConfigError
-from xbot_core.services import analytics
+from xbot_core.services import analytics, arm_values
 from xbot_core.services.analytics import Source, Window
 from xbot_core.services.report_daily import load_posts
 
@@ -84,33 +84,21 @@ class BanditReport:
     truth: GroundTruth | None
     ope: pl.DataFrame
     ope_note: str
+    arm_values: pl.DataFrame
+    arm_values_note: str
 
 
 def _long(posts: pl.DataFrame) -> pl.DataFrame:
-    """One row per (post, scope) with the arm, its logged propensity and the clipped contributions."""
-    return pl.concat(
-        [
-            posts.select(
-                "decision_id",
-                "posted_at",
-                "reward",
-                "exposure_weight",
-                "experiment_id",
-                pl.lit(s).alias("scope"),
-                pl.col(s).alias("arm"),
-                pl.col(f"p_{s}").alias("p"),
-            )
-            for s in SCOPES
-        ]
-    )
+    """One row per (post, scope) with the arm, its usable logged propensity, reward and exposure weight."""
+    return arm_values.long_by_scope(posts)
 
 
 def posteriors_over_time(long: pl.DataFrame) -> pl.DataFrame:
     """Daily replay of each arm's Beta posterior: mean and 90 % interval."""
     scored = long.filter(pl.col("reward").is_not_null()).with_columns(
         day=pl.col("posted_at").dt.truncate("1d"),
-        s=pl.col("exposure_weight") * pl.col("reward").clip(0.0, 1.0),
-        f=pl.col("exposure_weight") * (1.0 - pl.col("reward").clip(0.0, 1.0)),
+        s=pl.col("exposure_weight") * (pl.col("reward") / bandit.REWARD_SCALE).clip(0.0, 1.0),
+        f=pl.col("exposure_weight") * (1.0 - (pl.col("reward") / bandit.REWARD_SCALE).clip(0.0, 1.0)),
     )
     daily = scored.group_by("scope", "arm", "day").agg(pl.col("s").sum(), pl.col("f").sum()).sort("day")
     cum = daily.with_columns(
@@ -166,26 +154,54 @@ def regret(long: pl.DataFrame, truth: GroundTruth) -> pl.DataFrame:
     )
 
 
-def ope_alternatives(
-    long: pl.DataFrame, current: pl.DataFrame, rng: np.random.Generator, catalog: ArmCatalog
-) -> pl.DataFrame:
-    """Per scope, the estimated mean reward of alternative policies on the bandit's own logged decisions."""
+CROSSFIT_FOLDS = 2
+
+
+def crossfit_posterior_targets(
+    logged: pl.DataFrame, scope: str, arms: tuple[str, ...], rng: np.random.Generator, n_folds: int
+) -> dict[str, np.ndarray]:
+    """Thompson and greedy target policies, each fold's fitted (bandit rule, prior Beta(1, 1)) on the other
+    folds' posts only (folds = whole days), as per-decision probabilities; {} with fewer days than folds."""
+    days = arm_values.day_blocks(logged["posted_at"])
+    if np.unique(days).size < n_folds:
+        return {}
+    folds = arm_ope.block_folds(days, n_folds)
+    obs = [
+        bandit.Observation(
+            str(r["decision_id"]), r["arm"], 2, r["reward"], r["exposure_weight"], r["posted_at"]
+        )
+        for r in logged.iter_rows(named=True)
+    ]
+    cfg = bandit.BanditConfig()
+
+    def states(train: np.ndarray) -> tuple[bandit.ArmState, ...]:
+        return bandit.fit_scope(scope, arms, [o for o, keep in zip(obs, train, strict=True) if keep], cfg)
+
+    def thompson(train: np.ndarray) -> np.ndarray:
+        st = states(train)
+        alpha, beta = np.array([s.alpha for s in st]), np.array([s.beta for s in st])
+        return bandit.thompson_probabilities(alpha, beta, bandit.MIN_MC_DRAWS, rng)
+
+    return {
+        "Thompson (fitted on other days)": arm_ope.crossfit_target_probs(folds, thompson),
+        "greedy (fitted on other days)": arm_ope.crossfit_target_probs(
+            folds, lambda train: bandit.greedy_probabilities(states(train))
+        ),
+    }
+
+
+def ope_alternatives(long: pl.DataFrame, rng: np.random.Generator, catalog: ArmCatalog) -> pl.DataFrame:
+    """Per scope, the estimated mean reward of alternative policies on the bandit's own logged decisions;
+    fitted target policies are cross-fitted (never evaluated on the days they were fitted on)."""
     rows: list[dict[str, Any]] = []
     for scope in SCOPES:
         arms = catalog.arms(scope)
-        logged = long.filter(
-            (pl.col("scope") == scope) & pl.col("reward").is_not_null() & pl.col("experiment_id").is_null()
+        scoped = long.filter(
+            (pl.col("scope") == scope) & pl.col("reward").is_not_null() & pl.col("arm").is_in(arms)
         )
-        state = current.filter(pl.col("scope") == scope)
+        logged = scoped.filter(pl.col("p").is_not_null())  # experiment posts included: marginal propensities
         targets: dict[str, np.ndarray] = {"uniform": np.full(len(arms), 1.0 / len(arms))}
-        if state.height == len(arms):
-            st = {r["arm"]: r for r in state.iter_rows(named=True)}
-            alpha = np.array([st[a]["alpha"] for a in arms])
-            beta = np.array([st[a]["beta"] for a in arms])
-            targets["Thompson on current posterior"] = bandit.thompson_probabilities(alpha, beta, 10_000, rng)
-            greedy = np.zeros(len(arms))
-            greedy[int(np.argmax(alpha / (alpha + beta)))] = 1.0
-            targets[f"greedy ({arms[int(np.argmax(alpha / (alpha + beta)))]})"] = greedy
+        targets.update(crossfit_posterior_targets(logged, scope, arms, rng, CROSSFIT_FOLDS))
         for arm_i, arm in enumerate(arms):
             always = np.zeros(len(arms))
             always[arm_i] = 1.0
@@ -199,6 +215,7 @@ def ope_alternatives(
                 "scope": scope,
                 "policy": name,
                 "n": res.n,
+                "excluded (no usable propensity)": scoped.height - logged.height,
                 "status": res.status,
                 "message": res.message,
             }
@@ -248,11 +265,14 @@ def build(
         calibration_summary=cal_summary,
         regret=regret(long, truth) if truth else None,
         truth=truth,
-        ope=ope_alternatives(long, current, rng, ArmCatalog()),
+        ope=ope_alternatives(long, rng, ArmCatalog()),
+        arm_values=arm_values.always_arm_table(long, ArmCatalog(), rng),
+        arm_values_note=arm_values.NOTE,
         ope_note=(
             "Off-policy estimates (SNIPS and DR, 95 % bootstrap CIs) of each alternative policy's mean "
-            f"reward under reward version {version.version}, on the bandit's own decisions of the window "
-            "(posts in experiments excluded: their propensities belong to the experiment), per scope "
-            "with that scope's logged propensity."
+            f"reward under reward version {version.version}, on the bandit's own decisions of the window; "
+            "Thompson and greedy are fitted on alternate days and evaluated on the others (cross-fitting) "
+            "(experiment posts included, with the marginal propensity of their arm), per scope with that "
+            "scope's logged propensity; posts whose propensity is not usable are counted, not used."
         ),
     )

@@ -1,21 +1,27 @@
 """Reward analysis: reward and its terms per arm, stored reward versions compared, and what-if weights.
 
-The what-if re-scores the window's logged posts under the chosen weights (scales and exposure cap of the
-active version) and estimates what they would have earned with ope.evaluate_reweighted; the ranking
-under other weights is exact per arm because the reward is linear in its weights.
+Two different things answer "what if the weights were different":
+- the re-scored mean and the slider ranking are exact arithmetic: the same logged posts scored under other
+  weights (the ranking per arm is exact because the reward is linear in its weights); they change the
+  yardstick, not the decisions, so they are not the value of any policy;
+- the what-if is off-policy evaluation (domain/whatif.py): each scope's bandit re-fitted on the history
+  re-scored under the weights (cross-fitted by day), its follows per post and its active-version reward
+  estimated by IPS / SNIPS / DR from the logged propensities. Those are estimates, with bootstrap CIs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from xbot_core.domain import ope
+from xbot_core.domain import whatif
+from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.reward import WEIGHT_FIELDS, RewardVersion
-from xbot_core.services import analytics
+from xbot_core.services import analytics, arm_values
 from xbot_core.services.analytics import TERMS, Source, Window
 from xbot_core.services.report_daily import load_posts
 
@@ -32,6 +38,10 @@ class RewardReport:
     terms: pl.DataFrame
     versions: pl.DataFrame
     what_if: pl.DataFrame
+    rescored: pl.DataFrame
+    what_if_note: str
+    arm_values: pl.DataFrame
+    arm_values_note: str
 
 
 def term_contributions(arms: pl.DataFrame, version: RewardVersion) -> pl.DataFrame:
@@ -67,33 +77,100 @@ def compare_versions(posts: pl.DataFrame, versions: list[RewardVersion]) -> pl.D
     return pl.concat(out) if out else pl.DataFrame()
 
 
-def what_if(posts: pl.DataFrame, base: RewardVersion, weights: dict[str, float], seed: int) -> pl.DataFrame:
-    """What the window's logged decisions earned under the active weights and under `weights` (OPE, CIs)."""
-    rng = np.random.default_rng(seed)
+def rescored_mean(posts: pl.DataFrame, base: RewardVersion, weights: dict[str, float]) -> pl.DataFrame:
+    """The window's posts scored under the active and the chosen weights: mean reward per post (exact
+    arithmetic on the same posts; a different yardstick, not what another policy would have earned)."""
     rows = []
-    # on-policy re-scoring: every importance weight is 1, so low propensities cannot dominate (floor 0)
-    cfg = ope.OpeConfig(propensity_floor=0.0)
     for label, v in (("active weights", base), ("chosen weights", chosen_version(base, weights))):
-        scored = analytics.score_posts(posts, v).filter(
-            pl.col("reward").is_not_null() & pl.col("propensity").is_not_null()
-        )
-        res = ope.evaluate_reweighted(
-            scored["reward"].to_numpy(), scored["propensity"].to_numpy(), rng, config=cfg
-        )
-        est = res.snips
+        scored = analytics.score_posts(posts, v).filter(pl.col("reward").is_not_null())
         rows.append(
             {
                 "weights": label,
                 **{k: getattr(v, k) for k in WEIGHT_FIELDS},
-                "posts": res.n,
-                "mean reward": est.value if est else None,
-                "ci_low": est.ci_low if est else None,
-                "ci_high": est.ci_high if est else None,
-                "status": res.status,
-                "message": res.message,
+                "posts": scored.height,
+                "re-scored mean": scored["reward"].mean() if scored.height else None,
             }
         )
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+OUTCOMES = {"follows per post": "follows", "active reward": "reward"}
+
+
+def what_if(
+    posts: pl.DataFrame,
+    base: RewardVersion,
+    weights: dict[str, float],
+    seed: int,
+    catalog: ArmCatalog | None = None,
+    cfg: whatif.WhatIfConfig | None = None,
+) -> pl.DataFrame:
+    """Per scope, outcome and weights (active, chosen): the estimated outcome per post of the bandit re-fitted
+    on the history re-scored under those weights (IPS, SNIPS, DR with 95 % CIs), beside the logged mean."""
+    rng = np.random.default_rng(seed)
+    catalog = catalog or ArmCatalog()
+    cfg = cfg or whatif.WhatIfConfig()
+    versions = {"active weights": base, "chosen weights": chosen_version(base, weights)}
+    scores = {label: analytics.score_posts(posts, v)["reward"] for label, v in versions.items()}
+    frame = posts.with_columns(
+        *(s.alias(f"score: {label}") for label, s in scores.items()),
+        day=arm_values.day_blocks(posts["posted_at"]),
+    ).filter(pl.col("reward").is_not_null() & pl.col("follows").is_not_null())
+    rows: list[dict[str, Any]] = []
+    for scope in SCOPES:
+        arms = catalog.arms(scope)
+        usable = frame.filter(
+            pl.col(scope).is_in(arms)
+            & pl.col(f"p_{scope}").is_not_null()
+            & (pl.col("p_unusable_scope").fill_null("") != scope)
+        )
+        log = whatif.ScopeLog(
+            scope=scope,
+            arms=arms,
+            actions=usable[scope]
+            .replace_strict({a: i for i, a in enumerate(arms)}, return_dtype=pl.Int64)
+            .to_numpy(),
+            propensity=usable[f"p_{scope}"].to_numpy(),
+            days=usable["day"].to_numpy(),
+            exposure=usable["exposure_weight"].to_numpy(),
+            posted_at=tuple(usable["posted_at"].to_list()),
+        )
+        for outcome, column in OUTCOMES.items():
+            y = usable[column].cast(pl.Float64).to_numpy()
+            for label in versions:
+                res = whatif.evaluate_weights(log, usable[f"score: {label}"].to_numpy(), y, rng, cfg)
+                row: dict[str, Any] = {
+                    "scope": scope,
+                    "outcome": outcome,
+                    "policy": f"bandit fitted on {label}",
+                    "posts": res.n,
+                    "logged mean": res.logged_mean if res.n else None,
+                }
+                for est in ("ips", "snips", "dr"):
+                    e = getattr(res, est)
+                    row[est] = e.value if e else None
+                    row[f"{est}_low"] = e.ci_low if e else None
+                    row[f"{est}_high"] = e.ci_high if e else None
+                row["ess"] = res.effective_sample_size if res.ok else None
+                row["excluded (no usable propensity)"] = frame.height - usable.height
+                row["status"] = res.status
+                row["message"] = res.message
+                rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+WHAT_IF_NOTE = (
+    "**Exact arithmetic:** the re-scored mean (the window's posts scored under each set of weights) and the "
+    "slider ranking (each arm's exposure-weighted reward under the slider weights). They change the "
+    "yardstick, not the decisions, so they say nothing about what a bandit using those weights would "
+    "have earned. "
+    "**Estimates:** the what-if table. For each scope, the bandit is re-fitted on the history re-scored "
+    "under the weights (Thompson with ε, fitted on alternate days and evaluated on the others), and what it "
+    "would have earned is estimated from the logged propensities by IPS, SNIPS and DR (95 % bootstrap "
+    "intervals), measured in follows per post and in the active version's reward, which do not change with "
+    "the weights. The logged mean is what the posts actually earned. Only the notebook's parameter weights "
+    "are evaluated; moving a slider in the HTML does not re-run the estimate."
+)
 
 
 def chosen_version(base: RewardVersion, weights: dict[str, float]) -> RewardVersion:
@@ -119,6 +196,12 @@ def build(source: Source, day: date, *, days: int, weights: dict[str, float], se
         terms=term_contributions(arms, version),
         versions=compare_versions(posts, analytics.reward_versions(source)),
         what_if=what_if(posts, version, weights, seed),
+        rescored=rescored_mean(posts, version, weights),
+        what_if_note=WHAT_IF_NOTE,
+        arm_values=arm_values.always_arm_table(
+            arm_values.long_by_scope(posts), ArmCatalog(), np.random.default_rng(seed)
+        ),
+        arm_values_note=arm_values.NOTE,
     )
 
 

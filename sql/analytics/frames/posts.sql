@@ -13,7 +13,7 @@ WITH ranked AS (
      WHERE status = 'ok' AND collected_pass = 1
 )
 SELECT d.decision_id, d.posted_at, d.tweet_id, d.content_type, d.hook_pattern, d.timing_slot, d.policy,
-       d.p_content_type, d.p_hook_pattern, d.p_timing_slot, d.propensity, d.experiment_id,
+       d.p_content_type, d.p_hook_pattern, d.p_timing_slot, d.propensity, d.experiment_id, d.p_unusable_scope,
        d.novelty, d.dup_penalty, d.excerpt,
        r.collected_pass, r.collected_at, r.impressions, r.likes, r.retweets, r.replies, r.quotes,
        r.bookmarks, r.profile_visits, r.link_clicks, r.follows, r.follows_confidence,
