@@ -12,6 +12,7 @@ from openapi_core.validation.response.exceptions import DataValidationError
 from tests.browser.test_sandbox_http import create, logged_in
 from tests.plugins.sandbox import SandboxAdmin
 from tests.plugins.x_api import REDIRECT_URI, oauth2_token, validate_exchange
+from xbot_core.adapters.x_api import DEFAULT_CLIENT_ID
 from xbot_core.sandbox.api_auth import (
     OAUTH1_ACCESS_TOKEN,
     OAUTH1_ACCESS_TOKEN_SECRET,
@@ -184,7 +185,7 @@ def test_pkce_token_refresh_and_refusals(sandbox_admin: SandboxAdmin) -> None:
         data={
             "grant_type": "refresh_token",
             "refresh_token": token["refresh_token"],
-            "client_id": "xbot-test",
+            "client_id": DEFAULT_CLIENT_ID,
         },
     )
     assert refreshed.status_code == 200 and refreshed.json()["access_token"] != token["access_token"]
@@ -193,7 +194,7 @@ def test_pkce_token_refresh_and_refusals(sandbox_admin: SandboxAdmin) -> None:
         data={
             "grant_type": "refresh_token",
             "refresh_token": token["refresh_token"],
-            "client_id": "xbot-test",
+            "client_id": DEFAULT_CLIENT_ID,
         },
     )
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"

@@ -15,6 +15,7 @@ from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from xbot_core.adapters.x_api import DEFAULT_CLIENT_ID
 from xbot_core.sandbox.api_auth import pkce_challenge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ def validate_exchange(response: httpx.Response, version: str = "2.167") -> None:
     x_spec(version).validate_response(_Req(response.request), _Resp(response))
 
 
-def oauth2_token(url: str, client_id: str = "xbot-test", verifier: str = "v" * 64) -> dict[str, object]:
+def oauth2_token(url: str, client_id: str = DEFAULT_CLIENT_ID, verifier: str = "v" * 64) -> dict[str, object]:
     """A user token through the sandbox's authorize + token endpoints (PKCE S256)."""
     with httpx.Client(base_url=url, timeout=10) as http:
         consent = http.get(

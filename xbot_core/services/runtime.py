@@ -80,9 +80,15 @@ def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
 
 @contextlib.asynccontextmanager
 async def open_x(rt: Runtime) -> AsyncIterator[XClient]:
-    """The runtime's open browser client, or a new one for this block (closed at its end)."""
+    """The runtime's open X client, or a new one of XBOT_X_BACKEND for this block (closed at its end)."""
     if rt.x is not None:
         yield rt.x
+        return
+    if rt.settings.x_backend == "api":
+        from xbot_core.adapters.x_api import make_api_client
+
+        async with make_api_client(rt.settings, clock=rt.clock) as api_client:
+            yield api_client
         return
     from xbot_core.adapters.x_browser.client import PlaywrightXClient
 
