@@ -48,6 +48,10 @@ class DuplicatePostError(PublishError):
     """X refused a post as a duplicate: it may already be live, so reconcile and never post it again."""
 
 
+class XApiBudgetExceededError(RateLimitedError):
+    """The daily X API budget cannot cover the call; no request was made (the work stays pending)."""
+
+
 class XApiError(BrowserError):
     """The X API answered with an error the client cannot act on (after retries where reads allow them)."""
 

@@ -86,8 +86,11 @@ async def open_x(rt: Runtime) -> AsyncIterator[XClient]:
         return
     if rt.settings.x_backend == "api":
         from xbot_core.adapters.x_api import make_api_client
+        from xbot_core.services.x_api_budget import XApiBudget
 
-        async with make_api_client(rt.settings, clock=rt.clock) as api_client:
+        meter = XApiBudget(rt.pool, rt.settings, now=rt.clock.now)
+        meter.check_schema()
+        async with make_api_client(rt.settings, clock=rt.clock, meter=meter) as api_client:
             yield api_client
         return
     from xbot_core.adapters.x_browser.client import PlaywrightXClient

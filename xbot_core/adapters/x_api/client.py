@@ -132,13 +132,17 @@ class XApiClient:
             self._http = None
 
     # ---- one request -------------------------------------------------------------------------------
+    def _gate(self, op: Op) -> None:
+        """Refuse locally (no request, no cost) while X's last 429 on this operation has not reset."""
+        until = self._blocked_until.get(op, 0.0)
+        if until > self._wall():
+            raise _RateLimited(op, until)
+
     async def _send(self, op: Op, method: str, path: str, **kw: Any) -> httpx.Response:
         """Send once (no retry), after the rate-limit gate; maps 401 and 429, returns other answers."""
         if self._http is None:
             raise XApiError("XApiClient used outside `async with`")
-        until = self._blocked_until.get(op, 0.0)
-        if until > self._wall():
-            raise _RateLimited(op, until)
+        self._gate(op)
         request = self._http.build_request(method, path, **kw)
         await self.signer.sign(request)
         self.calls += 1
@@ -156,6 +160,7 @@ class XApiClient:
 
     async def _read(self, op: Op, path: str, params: dict[str, str], resources: int) -> dict[str, Any]:
         """A GET with its cost counted and 5xx / transport errors retried; returns the JSON body."""
+        self._gate(op)
         call = CallRecord(op, resources)
         token = await self.meter.reserve(call)
         status, got = "failed", 0
@@ -212,6 +217,10 @@ class XApiClient:
     # ---- XClient -----------------------------------------------------------------------------------
     async def publish(self, text: str) -> PostRef:
         """POST /2/tweets once; the id comes from the 201 body. Never retried."""
+        try:
+            self._gate("create")
+        except _RateLimited as exc:
+            raise RateLimitedError(str(exc)) from exc
         call = CallRecord("create", 1, has_url="http://" in text or "https://" in text)
         token = await self.meter.reserve(call)
         status = "failed"
@@ -275,7 +284,7 @@ class XApiClient:
                 },
                 len(ids),
             )
-        except _RateLimited as exc:
+        except (_RateLimited, RateLimitedError) as exc:  # RateLimitedError: the daily budget refused
             return [Unavailable("rate_limited", str(exc)) for _ in posts]
         except SessionExpiredError as exc:
             return [Unavailable("session_expired", str(exc)) for _ in posts]
