@@ -84,18 +84,9 @@ async def open_x(rt: Runtime) -> AsyncIterator[XClient]:
     if rt.x is not None:
         yield rt.x
         return
-    if rt.settings.x_backend == "api":
-        from xbot_core.adapters.x_api import make_api_client
-        from xbot_core.services.x_api_budget import XApiBudget
+    from xbot_core.services.x_backend import open_x_client
 
-        meter = XApiBudget(rt.pool, rt.settings, now=rt.clock.now)
-        meter.check_schema()
-        async with make_api_client(rt.settings, clock=rt.clock, meter=meter) as api_client:
-            yield api_client
-        return
-    from xbot_core.adapters.x_browser.client import PlaywrightXClient
-
-    async with PlaywrightXClient.from_settings(rt.settings, clock=rt.clock) as client:
+    async with open_x_client(rt.settings, rt.pool, rt.clock) as client:
         yield client
 
 
