@@ -22,8 +22,8 @@ from xbot_core.adapters.clock import SandboxClock
 from xbot_core.adapters.x_api import make_api_client, oauth2_config
 from xbot_core.adapters.x_api.auth import OAuth1Signer, OAuth2Signer, TokenFile, TokenSet
 from xbot_core.adapters.x_api.client import XApiClient
+from xbot_core.adapters.x_api.login import run_api_login, sandbox_consent
 from xbot_core.adapters.x_browser.models import Metrics, PostRef, Unavailable
-from xbot_core.commands.x_api_login import run_api_login, sandbox_consent
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import (
     ConfigError,
@@ -265,3 +265,25 @@ def test_oauth1_keys_from_settings(sandbox_admin: SandboxAdmin, tmp_path: Path) 
     half = settings_for(sandbox_admin.url, tmp_path, x_api_consumer_key="k")
     with pytest.raises(ConfigError, match="XBOT_X_API_CONSUMER_SECRET"):
         make_api_client(half)
+
+
+def test_login_api_command(
+    sandbox_admin: SandboxAdmin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from xbot_core.cli import app
+    from xbot_core.settings import get_settings
+
+    for name, value in {"X_BASE_URL": sandbox_admin.url, "X_API_BASE_URL": sandbox_admin.url}.items():
+        monkeypatch.setenv(f"XBOT_{name}", value)
+    monkeypatch.setenv("XBOT_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["x", "login", "--api"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    token = TokenFile(tmp_path / "x_api" / "token.json").load()
+    assert "X API token saved" in result.output and token.access_token not in result.output
+    assert str(token.refresh_token) not in result.output

@@ -73,8 +73,8 @@ def login(
     """Create the session file (mode 0600); the sandbox logs in by itself, x.com needs a person or cookies."""
     settings = get_settings()
     if api:
+        from xbot_core.adapters.x_api.login import run_api_login
         from xbot_core.adapters.x_browser.session import is_sandbox
-        from xbot_core.commands.x_api_login import run_api_login
 
         try:
             line = run_api_login(

@@ -108,6 +108,8 @@ def demo_settings(base: Settings, sandbox_url: str) -> Settings:
             "openai_api_key": SecretStr("sandbox-key"),
             "account_handle": handle,
             "x_session_file": base.data_dir / "session" / "sandbox_storage_state.json",
+            "x_api_base_url": sandbox_url,
+            "x_api_token_file": base.data_dir / "session" / "sandbox_x_api_token.json",
             "mode": "live",
             "real_metrics_enabled": True,
         }
@@ -138,6 +140,11 @@ def _reset(pool: ConnectionPool, account_id: int, sandbox_url: str, days: int) -
 
 
 async def _login(settings: Settings) -> None:
+    if settings.x_backend == "api":  # the sandbox's OAuth 2.0 PKCE consent, as `xbot x login --api`
+        from xbot_core.adapters.x_api.login import run_api_login
+
+        await asyncio.to_thread(run_api_login, settings, ask=str, say=lambda _: None, sandbox=True)
+        return
     from playwright.async_api import async_playwright
 
     from xbot_core.adapters.x_browser.browser import launch_chromium
@@ -198,8 +205,8 @@ async def _run_with(
     from flows.learn import learn
     from flows.plan_and_generate import plan_and_generate
     from flows.post_due import post_due
-    from xbot_core.adapters.x_browser.client import PlaywrightXClient
     from xbot_core.services.runtime import Runtime, use_runtime
+    from xbot_core.services.x_backend import open_x_client
 
     clock = SandboxClock(sandbox_url)
     with times.phase("setup"):
@@ -219,7 +226,7 @@ async def _run_with(
         end = datetime.combine(start_day + timedelta(days=config.days), datetime.min.time(), UTC)
 
     rt = Runtime(settings, pool, account_id, clock, simulated=True)
-    async with PlaywrightXClient.from_settings(settings, clock=clock) as x:
+    async with open_x_client(settings, pool, clock) as x:
         rt.x = x
         with use_runtime(rt):
             now = clock.now()
