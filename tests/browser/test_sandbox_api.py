@@ -173,6 +173,8 @@ def test_the_rate_limit_window_runs_out(sandbox_admin: SandboxAdmin, api_token: 
     http = api(sandbox_admin.url, api_token)
     statuses = [http.get("/2/users/me").status_code for _ in range(76)]
     assert statuses == [200] * 75 + [429]  # X: 75 requests per 15 minutes for /2/users/me
+    sandbox_admin.advance(15 * 60)  # a quarter hour of the sandbox's time opens the next window
+    assert http.get("/2/users/me").headers["x-rate-limit-remaining"] == "74"
 
 
 def test_pkce_token_refresh_and_refusals(sandbox_admin: SandboxAdmin) -> None:

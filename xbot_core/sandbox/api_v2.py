@@ -168,26 +168,34 @@ def _not_found(gen: Generation, resource: str, value: str) -> dict[str, Any]:
 # ---- rate limits ---------------------------------------------------------------------------------------
 @dataclass
 class _Window:
-    start: float
-    used: int
+    start: float  # real unix seconds
+    virtual_start: datetime
+    used: int = 0
 
 
 class RateLimits:
-    """Fixed 15-minute windows per (credential, operation), in real time like X's x-rate-limit-reset."""
+    """Fixed 15-minute windows per (credential, operation). A window ends after 15 real minutes (X's
+    x-rate-limit-reset, unix seconds) or 15 minutes of the sandbox's virtual clock, whichever comes first:
+    a demo moving virtual days in real minutes is limited per virtual quarter hour, as X would limit it."""
 
     def __init__(self, limits: dict[Op, int] | None = None) -> None:
         self.limits = dict(limits or RATE_LIMITS)
         self._windows: dict[tuple[str, Op], _Window] = {}
         self._lock = threading.Lock()
 
-    def take(self, user: str, op: Op) -> tuple[bool, dict[str, str]]:
+    def take(self, user: str, op: Op, virtual_now: datetime) -> tuple[bool, dict[str, str]]:
         """Count one call if the window allows it: (allowed, rate-limit headers)."""
         now = time.time()
         limit = self.limits[op]
         with self._lock:
             w = self._windows.get((user, op))
-            if w is None or now >= w.start + WINDOW_S:
-                w = self._windows[(user, op)] = _Window(now, 0)
+            if (
+                w is None
+                or now >= w.start + WINDOW_S
+                or virtual_now >= w.virtual_start + timedelta(seconds=WINDOW_S)
+                or virtual_now < w.virtual_start  # the clock was set back (a reset sandbox)
+            ):
+                w = self._windows[(user, op)] = _Window(now, virtual_now)
             allowed = w.used < limit
             if allowed:
                 w.used += 1
@@ -225,7 +233,7 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         # X counts per user and app; here a credential stands for both, so a reset sandbox starts afresh
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         key = credential if scheme.lower() == "bearer" else f"oauth1:{handle}"
-        allowed, headers = limits.take(hashlib.sha256(key.encode()).hexdigest()[:16], op)
+        allowed, headers = limits.take(hashlib.sha256(key.encode()).hexdigest()[:16], op, state.now())
         if not allowed:
             raise _ApiError(_error_json(429, "Too Many Requests", 88, "Rate limit exceeded", headers))
         if fault == "server_error":
