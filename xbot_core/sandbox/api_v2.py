@@ -22,189 +22,40 @@ import itertools
 import json
 import math
 import re
-import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from xbot_core.sandbox.api_auth import ApiAuth, OAuthError
-from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
-
-Generation = Literal["2.166", "2.167"]
-Op = Literal["create", "lookup", "analytics", "me", "timeline"]
-
-WINDOW_S = 15 * 60
-# Per-user limits per 15 minutes (X docs, ../shared/x-api/README.md); post lookup is not listed there and
-# takes the timeline's limit.
-RATE_LIMITS: dict[Op, int] = {"create": 100, "analytics": 300, "me": 75, "timeline": 900, "lookup": 900}
-MAX_IDS = 100
-INJECTED_RESET_S = 2
-URL_RE = re.compile(r"https?://\S+")
-TCO_LENGTH = 10
-_ANALYTICS_FIELDS = (
-    "impressions",
-    "engagements",
-    "follows",
-    "user_profile_clicks",
-    "url_clicks",
-    "bookmarks",
-    "likes",
-    "retweets",
-    "replies",
-    "quote_tweets",
+from xbot_core.sandbox.api_shapes import (
+    ANALYTICS_FIELDS,
+    INJECTED_RESET_S,
+    MAX_BUCKETS,
+    MAX_IDS,
+    POST_FIELDS,
+    USER_FIELDS,
+    ApiError,
+    Generation,
+    Op,
+    RateLimits,
+    accrued,
+    analytics_values,
+    bucket_edges,
+    decode_token,
+    encode_token,
+    error_json,
+    invalid,
+    iso,
+    not_found,
+    problem,
+    user_id,
+    wrap_links,
 )
-_POST_FIELDS = frozenset({"id", "text", "created_at", "public_metrics", "entities", "author_id"})
-_USER_FIELDS = frozenset({"id", "name", "username", "created_at", "protected", "public_metrics"})
-_BUCKETS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
-MAX_BUCKETS = 1000
-
-
-class _ApiError(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-# ---- shapes --------------------------------------------------------------------------------------------
-def user_id(handle: str) -> str:
-    """A stable numeric user id for a sandbox handle (X ids are digit strings)."""
-    return str(int(hashlib.sha256(handle.lower().encode("utf-8")).hexdigest()[:14], 16))
-
-
-def tco(url: str, tweet_id: str) -> str:
-    """X wraps every link in a post as a t.co link; the sandbox's is derived from the url and the post."""
-    digest = hashlib.sha256(f"{tweet_id}:{url}".encode()).digest()
-    return "https://t.co/" + base64.b32encode(digest).decode("ascii").lower()[:TCO_LENGTH]
-
-
-def wrap_links(text: str, tweet_id: str) -> tuple[str, list[dict[str, Any]]]:
-    """The text as the API shows it (links as t.co) and its entities.urls (code-point indices)."""
-    out, urls, pos = [], [], 0
-    for match in URL_RE.finditer(text):
-        out.append(text[pos : match.start()])
-        short = tco(match.group(), tweet_id)
-        start = sum(len(s) for s in out)
-        out.append(short)
-        display = re.sub(r"^https?://(www\.)?", "", match.group())
-        urls.append(
-            {
-                "start": start,
-                "end": start + len(short),
-                "url": short,
-                "expanded_url": match.group(),
-                "display_url": display if len(display) <= 26 else display[:25] + "…",
-            }
-        )
-        pos = match.end()
-    out.append(text[pos:])
-    return "".join(out), urls
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def engagements(m: dict[str, int]) -> int:
-    """Engagements as the sandbox's analytics page counts them."""
-    keys = ("likes", "retweets", "replies", "quotes", "bookmarks", "profile_visits", "link_clicks")
-    return sum(m[k] for k in keys)
-
-
-def _analytics_values(m: dict[str, int]) -> dict[str, int]:
-    return {
-        "impressions": m["impressions"],
-        "engagements": engagements(m),
-        "follows": m["new_follows"],
-        "user_profile_clicks": m["profile_visits"],
-        "url_clicks": m["link_clicks"],
-        "bookmarks": m["bookmarks"],
-        "likes": m["likes"],
-        "retweets": m["retweets"],
-        "replies": m["replies"],
-        "quote_tweets": m["quotes"],
-    }
-
-
-def _error_json(status: int, title: str, code: int, message: str, headers: dict[str, str]) -> JSONResponse:
-    body = {"title": title, "detail": title, "type": "about:blank", "status": status}
-    return JSONResponse({**body, "code": code, "message": message}, status, headers=headers)
-
-
-def _problem(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
-
-
-def _problem_base(gen: Generation) -> str:
-    return "https://api.twitter.com/2/problems/" if gen == "2.166" else "https://api.x.com/2/problems/"
-
-
-def _invalid(gen: Generation, parameter: str, message: str, headers: dict[str, str]) -> _ApiError:
-    body = {
-        "errors": [{"parameters": {parameter: []}, "message": message}],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": _problem_base(gen) + "invalid-request",
-    }
-    return _ApiError(_problem(body, 400, headers))
-
-
-def _not_found(gen: Generation, resource: str, value: str) -> dict[str, Any]:
-    kind = "tweet" if gen == "2.166" and resource == "post" else resource
-    return {
-        "value": value,
-        "detail": f"Could not find {kind} with {'ids' if resource == 'post' else 'id'}: [{value}].",
-        "title": "Not Found Error",
-        "resource_type": kind,
-        "parameter": "ids" if resource == "post" else "id",
-        "resource_id": value,
-        "type": _problem_base(gen) + "resource-not-found",
-    }
-
-
-# ---- rate limits ---------------------------------------------------------------------------------------
-@dataclass
-class _Window:
-    start: float  # real unix seconds
-    virtual_start: datetime
-    used: int = 0
-
-
-class RateLimits:
-    """Fixed 15-minute windows per (credential, operation). A window ends after 15 real minutes (X's
-    x-rate-limit-reset, unix seconds) or 15 minutes of the sandbox's virtual clock, whichever comes first:
-    a demo moving virtual days in real minutes is limited per virtual quarter hour, as X would limit it."""
-
-    def __init__(self, limits: dict[Op, int] | None = None) -> None:
-        self.limits = dict(limits or RATE_LIMITS)
-        self._windows: dict[tuple[str, Op], _Window] = {}
-        self._lock = threading.Lock()
-
-    def take(self, user: str, op: Op, virtual_now: datetime) -> tuple[bool, dict[str, str]]:
-        """Count one call if the window allows it: (allowed, rate-limit headers)."""
-        now = time.time()
-        limit = self.limits[op]
-        with self._lock:
-            w = self._windows.get((user, op))
-            if (
-                w is None
-                or now >= w.start + WINDOW_S
-                or virtual_now >= w.virtual_start + timedelta(seconds=WINDOW_S)
-                or virtual_now < w.virtual_start  # the clock was set back (a reset sandbox)
-            ):
-                w = self._windows[(user, op)] = _Window(now, virtual_now)
-            allowed = w.used < limit
-            if allowed:
-                w.used += 1
-            headers = {
-                "x-rate-limit-limit": str(limit),
-                "x-rate-limit-remaining": str(max(0, limit - w.used)),
-                "x-rate-limit-reset": str(math.ceil(w.start + WINDOW_S)),
-            }
-        return allowed, headers
+from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 
 # ---- the router ----------------------------------------------------------------------------------------
@@ -223,21 +74,21 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
             await asyncio.sleep(state.latency_ms / 1000)
         handle = auth.user_of(request.method, str(request.url), dict(request.headers))
         if handle is None:
-            raise _ApiError(_error_json(401, "Unauthorized", 32, "Could not authenticate you", {}))
+            raise ApiError(error_json(401, "Unauthorized", 32, "Could not authenticate you", {}))
         fault = state.take_fault()
         if fault == "rate_limited":  # an injected 429 resets soon, so tests and demos go on
             reset = math.ceil(time.time()) + INJECTED_RESET_S
             headers = {"x-rate-limit-limit": str(limits.limits[op]), "x-rate-limit-remaining": "0"}
             headers["x-rate-limit-reset"] = str(reset)
-            raise _ApiError(_error_json(429, "Too Many Requests", 88, "Rate limit exceeded", headers))
+            raise ApiError(error_json(429, "Too Many Requests", 88, "Rate limit exceeded", headers))
         # X counts per user and app; here a credential stands for both, so a reset sandbox starts afresh
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         key = credential if scheme.lower() == "bearer" else f"oauth1:{handle}"
         allowed, headers = limits.take(hashlib.sha256(key.encode()).hexdigest()[:16], op, state.now())
         if not allowed:
-            raise _ApiError(_error_json(429, "Too Many Requests", 88, "Rate limit exceeded", headers))
+            raise ApiError(error_json(429, "Too Many Requests", 88, "Rate limit exceeded", headers))
         if fault == "server_error":
-            raise _ApiError(_error_json(503, "Service Unavailable", 130, "Over capacity", headers))
+            raise ApiError(error_json(503, "Service Unavailable", 130, "Over capacity", headers))
         return handle, headers
 
     def csv(request: Request, name: str, gen: Generation, headers: dict[str, str]) -> list[str]:
@@ -246,14 +97,14 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
             return []
         items = raw.split(",")
         if any(not i for i in items) or len(set(items)) != len(items):
-            raise _invalid(gen, name, f"The `{name}` query parameter value [{raw}] is not valid", headers)
+            raise invalid(gen, name, f"The `{name}` query parameter value [{raw}] is not valid", headers)
         return items
 
     def fields(request: Request, gen: Generation, allowed: frozenset[str], name: str, h: dict[str, str]):
         got = csv(request, name, gen, h)
         unknown = [f for f in got if f not in allowed]
         if unknown:
-            raise _invalid(
+            raise invalid(
                 gen,
                 name,
                 f"The `{name}` query parameter value [{','.join(unknown)}] is not one of "
@@ -265,12 +116,12 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
     def ids_param(request: Request, gen: Generation, headers: dict[str, str]) -> list[str]:
         ids = csv(request, "ids", gen, headers)
         if not ids:
-            raise _invalid(gen, "ids", "The `ids` query parameter can not be empty", headers)
+            raise invalid(gen, "ids", "The `ids` query parameter can not be empty", headers)
         if len(ids) > MAX_IDS:
-            raise _invalid(gen, "ids", f"The `ids` query parameter has {len(ids)} ids; at most 100", headers)
+            raise invalid(gen, "ids", f"The `ids` query parameter has {len(ids)} ids; at most 100", headers)
         bad = [i for i in ids if not re.fullmatch(r"[0-9]{1,19}", i)]
         if bad:
-            raise _invalid(gen, "ids", f"The `ids` value [{bad[0]}] does not match ^[0-9]{{1,19}}$", headers)
+            raise invalid(gen, "ids", f"The `ids` value [{bad[0]}] does not match ^[0-9]{{1,19}}$", headers)
         return ids
 
     def post_view(post: Post, gen: Generation, wanted: set[str]) -> dict[str, Any]:
@@ -278,7 +129,7 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         history = "edit_history_tweet_ids" if gen == "2.166" else "edit_history_post_ids"
         view: dict[str, Any] = {"id": post.tweet_id, "text": text, history: [post.tweet_id]}
         if "created_at" in wanted:
-            view["created_at"] = _iso(post.created)
+            view["created_at"] = iso(post.created)
         if "author_id" in wanted:
             view["author_id"] = user_id(post.handle)
         if "entities" in wanted and urls:
@@ -305,13 +156,13 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         return post
 
     def answer(route: Any) -> Any:
-        """Turn an _ApiError raised by a route into its response (FastAPI sees the route's signature)."""
+        """Turn an ApiError raised by a route into its response (FastAPI sees the route's signature)."""
 
         @functools.wraps(route)
         async def wrapped(*args: Any, **kw: Any) -> Response:
             try:
                 return await route(*args, **kw)  # type: ignore[no-any-return]
-            except _ApiError as err:
+            except ApiError as err:
                 return err.response
 
         return wrapped
@@ -325,12 +176,12 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         try:
             body = json.loads(await request.body())
         except ValueError as exc:
-            raise _invalid("2.167", "body", f"The request body is not JSON: {exc}", headers) from exc
+            raise invalid("2.167", "body", f"The request body is not JSON: {exc}", headers) from exc
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-            raise _invalid("2.167", "text", "The request body needs a string `text`", headers)
+            raise invalid("2.167", "text", "The request body needs a string `text`", headers)
         extra = sorted(set(body) - {"text"})
         if extra:
-            raise _invalid("2.167", extra[0], f"The sandbox does not support `{extra[0]}`", headers)
+            raise invalid("2.167", extra[0], f"The sandbox does not support `{extra[0]}`", headers)
         try:
             post = state.create_post(handle, body["text"])
         except SandboxStateError as exc:
@@ -341,8 +192,8 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
                     "title": "Forbidden",
                     "status": 403,
                 }
-                return _problem(duplicate, 403, headers)
-            raise _invalid("2.167", "text", str(exc), headers) from exc
+                return problem(duplicate, 403, headers)
+            raise invalid("2.167", "text", str(exc), headers) from exc
         text, _ = wrap_links(post.text, post.tweet_id)
         data = {"id": post.tweet_id, "text": text, "edit_history_post_ids": [post.tweet_id]}
         return JSONResponse({"data": data}, 201, headers=headers)
@@ -354,13 +205,13 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         handle, headers = await guard(request, "lookup")
         gen = generation(request)
         wanted = fields(
-            request, gen, _POST_FIELDS, "tweet.fields" if gen == "2.166" else "post.fields", headers
+            request, gen, POST_FIELDS, "tweet.fields" if gen == "2.166" else "post.fields", headers
         )
         data, errors = [], []
         for tweet_id in ids_param(request, gen, headers):
             post = visible(handle, tweet_id)
             if post is None:
-                errors.append(_not_found(gen, "post", tweet_id))
+                errors.append(not_found(gen, "post", tweet_id))
             else:
                 data.append(post_view(post, gen, wanted))
         body: dict[str, Any] = {}
@@ -385,35 +236,35 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
             except ValueError:
                 when = None
             if when is None or when.tzinfo is None:
-                raise _invalid(
+                raise invalid(
                     gen, name, f"The `{name}` query parameter value [{raw}] is not a UTC date-time", headers
                 )
             window.append(when.astimezone(UTC))
         start, end = window
         if end <= start:
-            raise _invalid(gen, "end_time", "The `end_time` must be after the `start_time`", headers)
+            raise invalid(gen, "end_time", "The `end_time` must be after the `start_time`", headers)
         granularity = request.query_params.get("granularity", "total")
         if granularity not in ("hourly", "daily", "weekly", "total"):
-            raise _invalid(
+            raise invalid(
                 gen, "granularity", f"The `granularity` value [{granularity}] is not valid", headers
             )
         wanted = fields(
-            request, gen, frozenset({*_ANALYTICS_FIELDS, "id", "timestamp"}), "analytics.fields", headers
+            request, gen, frozenset({*ANALYTICS_FIELDS, "id", "timestamp"}), "analytics.fields", headers
         )
-        metric_names = [f for f in _ANALYTICS_FIELDS if not wanted or f in wanted]
-        edges = _bucket_edges(start, min(end, state.now()), granularity)
+        metric_names = [f for f in ANALYTICS_FIELDS if not wanted or f in wanted]
+        edges = bucket_edges(start, min(end, state.now()), granularity)
         if len(edges) > MAX_BUCKETS + 1:
-            raise _invalid(gen, "granularity", f"{len(edges) - 1} buckets; at most {MAX_BUCKETS}", headers)
+            raise invalid(gen, "granularity", f"{len(edges) - 1} buckets; at most {MAX_BUCKETS}", headers)
         data, errors = [], []
         for tweet_id in ids:
             post = visible(handle, tweet_id)
             if post is None or post.handle.lower() != handle.lower():  # analytics only of your own posts
-                errors.append(_not_found(gen, "post", tweet_id))
+                errors.append(not_found(gen, "post", tweet_id))
                 continue
             buckets = []
             for lo, hi in itertools.pairwise(edges):
-                a = _analytics_values(_accrued(state, post, lo))
-                b = _analytics_values(_accrued(state, post, hi))
+                a = analytics_values(accrued(state, post, lo))
+                b = analytics_values(accrued(state, post, hi))
                 buckets.append(
                     {
                         "timestamp": lo.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -435,7 +286,7 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         """getUsersMe: the token's user; public_metrics.followers_count is exact."""
         handle, headers = await guard(request, "me")
         gen = generation(request)
-        wanted = fields(request, gen, _USER_FIELDS, "user.fields", headers)
+        wanted = fields(request, gen, USER_FIELDS, "user.fields", headers)
         acc = state.account(handle)
         assert acc is not None  # a token is only issued for an existing account
         data: dict[str, Any] = {"id": user_id(acc.handle), "name": acc.name, "username": acc.handle}
@@ -459,20 +310,20 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         handle, headers = await guard(request, "timeline")
         gen = generation(request)
         wanted = fields(
-            request, gen, _POST_FIELDS, "tweet.fields" if gen == "2.166" else "post.fields", headers
+            request, gen, POST_FIELDS, "tweet.fields" if gen == "2.166" else "post.fields", headers
         )
         raw_max = request.query_params.get("max_results", "10")
         if not raw_max.isdigit() or not 5 <= int(raw_max) <= 100:
-            raise _invalid(
+            raise invalid(
                 gen, "max_results", f"The `max_results` value [{raw_max}] is not between 5 and 100", headers
             )
         token = request.query_params.get("pagination_token")
-        offset = _decode_token(token) if token is not None else 0
+        offset = decode_token(token) if token is not None else 0
         if offset is None:
-            raise _invalid(gen, "pagination_token", f"The `pagination_token` [{token}] is not valid", headers)
+            raise invalid(gen, "pagination_token", f"The `pagination_token` [{token}] is not valid", headers)
         owner = next((h for h in (handle, state.default_handle) if user_id(h) == uid), None)
         if owner is None:
-            return JSONResponse({"errors": [_not_found(gen, "user", uid)]}, headers=headers)
+            return JSONResponse({"errors": [not_found(gen, "user", uid)]}, headers=headers)
         posts = [p for p in state.posts_of(owner, limit=10**9) if visible(handle, p.tweet_id)]
         page = posts[offset : offset + int(raw_max)]
         meta: dict[str, Any] = {"result_count": len(page)}
@@ -481,7 +332,7 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
             body["data"] = [post_view(p, gen, wanted) for p in page]
             meta["newest_id"], meta["oldest_id"] = page[0].tweet_id, page[-1].tweet_id
         if offset + len(page) < len(posts):
-            meta["next_token"] = _encode_token(offset + len(page))
+            meta["next_token"] = encode_token(offset + len(page))
         body["meta"] = meta
         return JSONResponse(body, headers=headers)
 
@@ -519,42 +370,3 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
         return JSONResponse(body, headers={"cache-control": "no-store"})
 
     return router
-
-
-def _accrued(state: SandboxState, post: Post, at: datetime) -> dict[str, int]:
-    if at <= post.created:
-        return {k: 0 for k in state.metrics_at(post, post.created)}
-    return state.metrics_at(post, at)
-
-
-def _bucket_edges(start: datetime, end: datetime, granularity: str) -> list[datetime]:
-    """Bucket boundaries from start to end: [start, end] for total, else aligned steps clipped to both."""
-    if end <= start:
-        return [start, start]
-    if granularity == "total":
-        return [start, end]
-    step = _BUCKETS[granularity]
-    floor = start.replace(minute=0, second=0, microsecond=0)
-    if granularity != "hourly":
-        floor = floor.replace(hour=0)
-    if granularity == "weekly":
-        floor -= timedelta(days=floor.weekday())
-    edges = [start]
-    edge = floor + step
-    while edge < end:
-        edges.append(edge)
-        edge += step
-    edges.append(end)
-    return edges
-
-
-def _encode_token(offset: int) -> str:
-    return base64.b32hexencode(f"o{offset}".encode()).decode("ascii").rstrip("=").lower()
-
-
-def _decode_token(token: str) -> int | None:
-    try:
-        raw = base64.b32hexdecode(token.upper() + "=" * (-len(token) % 8)).decode("ascii")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return int(raw[1:]) if raw.startswith("o") and raw[1:].isdigit() else None
