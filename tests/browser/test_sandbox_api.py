@@ -248,3 +248,51 @@ def test_oauth1_user_keys_sign_requests(sandbox_admin: SandboxAdmin) -> None:
         resource_owner_secret=OAUTH1_ACCESS_TOKEN_SECRET,
     ).sign(url, "GET")
     assert httpx.get(url, headers=forged, timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize(("fields", "version"), [("post.fields", "2.167"), ("tweet.fields", "2.166")])
+def test_edge_answers_fit_the_spec(
+    sandbox_admin: SandboxAdmin, api_token: str, fields: str, version: str
+) -> None:
+    http = api(sandbox_admin.url, api_token)
+    empty = http.get(f"/2/users/{user_id('xbot_demo')}/tweets", params={fields: "created_at"})
+    assert empty.json() == {"meta": {"result_count": 0}}
+    validate_exchange(empty, version)
+    nobody = http.get("/2/users/42/tweets", params={fields: "created_at"})
+    assert nobody.json()["errors"][0]["resource_id"] == "42"
+    validate_exchange(nobody, version)
+    missing = http.get("/2/tweets", params={"ids": "1,2", fields: "public_metrics"})
+    assert "data" not in missing.json() and len(missing.json()["errors"]) == 2
+    validate_exchange(missing, version)
+    tweet_id = http.post("/2/tweets", json={"text": "Edges."}).json()["data"]["id"]
+    for page in range(7):
+        http.post("/2/tweets", json={"text": f"Page filler {page}."})
+    first = http.get(
+        f"/2/users/{user_id('xbot_demo')}/tweets", params={"max_results": 5, fields: "created_at"}
+    )
+    validate_exchange(first, version)
+    token = first.json()["meta"]["next_token"]
+    second = http.get(
+        f"/2/users/{user_id('xbot_demo')}/tweets",
+        params={"max_results": 5, "pagination_token": token, fields: "created_at"},
+    )
+    validate_exchange(second, version)
+    assert [p["id"] for p in second.json()["data"]][-1] == tweet_id and "next_token" not in second.json()[
+        "meta"
+    ]
+    sandbox_admin.advance(10 * 86400)
+    for granularity in ("daily", "weekly"):
+        answer = http.get(
+            "/2/tweets/analytics",
+            params={
+                "ids": f"{tweet_id},7",
+                "start_time": "2026-01-01T00:00:00Z",
+                "end_time": "2026-02-01T00:00:00Z",
+                "granularity": granularity,
+            },
+        )
+        validate_exchange(answer, version)
+        body = answer.json()
+        assert body["errors"][0]["resource_id"] == "7"
+        follows = sum(b["metrics"]["follows"] for b in body["data"][0]["timestamped_metrics"])
+        assert follows == sandbox_admin.post_truth(tweet_id)["final"]["new_follows"]
