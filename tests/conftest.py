@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.plugins.api",
     "tests.plugins.posting",
     "tests.plugins.prefect",
+    "tests.plugins.x_api",
 ]

@@ -44,6 +44,18 @@ class PublishError(BrowserError):
     """Publishing a post failed before X confirmed it."""
 
 
+class DuplicatePostError(PublishError):
+    """X refused a post as a duplicate: it may already be live, so reconcile and never post it again."""
+
+
+class XApiBudgetExceededError(RateLimitedError):
+    """The daily X API budget cannot cover the call; no request was made (the work stays pending)."""
+
+
+class XApiError(BrowserError):
+    """The X API answered with an error the client cannot act on (after retries where reads allow them)."""
+
+
 class LLMError(XbotError):
     """The LLM call failed after its retries."""
 

@@ -100,6 +100,30 @@ class Settings(BaseSettings):
     )
     browser_headless: bool = Field(default=True, description="Run Chromium headless.")
     collect_concurrency: int = Field(default=4, ge=1, le=32, description="Browser pages used in parallel.")
+    x_backend: Literal["browser", "api"] = Field(
+        default="browser", description="How X is reached: the browser (x.com pages) or the official API v2."
+    )
+    x_api_base_url: str = Field(
+        default="http://127.0.0.1:8765", description="X API: api.x.com or the sandbox."
+    )
+    x_api_timeout_s: float = Field(default=15.0, gt=0, le=120, description="X API per-request timeout (s).")
+    x_api_client_id: str | None = Field(default=None, description="OAuth 2.0 client id of the X app.")
+    x_api_client_secret: SecretStr | None = Field(
+        default=None, description="OAuth 2.0 client secret (confidential apps only)."
+    )
+    x_api_redirect_uri: str = Field(
+        default="http://127.0.0.1:8765/callback", description="OAuth 2.0 callback URL registered for the app."
+    )
+    x_api_token_file: Path | None = Field(
+        default=None, description="OAuth 2.0 token file (0600); default <data_dir>/x_api/token.json."
+    )
+    x_api_consumer_key: SecretStr | None = Field(default=None, description="OAuth 1.0a consumer key.")
+    x_api_consumer_secret: SecretStr | None = Field(default=None, description="OAuth 1.0a consumer secret.")
+    x_api_access_token: SecretStr | None = Field(default=None, description="OAuth 1.0a access token.")
+    x_api_access_token_secret: SecretStr | None = Field(
+        default=None, description="OAuth 1.0a access token secret."
+    )
+    x_api_daily_budget_usd: float = Field(default=2.00, ge=0, description="Daily X API spend limit (USD).")
 
     sandbox_host: str = Field(default="127.0.0.1", description="Where `xbot sandbox` listens.")
     sandbox_port: int = Field(default=8765, ge=1, le=65535, description="Port of `xbot sandbox`.")
@@ -161,7 +185,7 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port of `xbot api`.")
     api_token: SecretStr | None = Field(default=None, description="Bearer token required by the API if set.")
 
-    @field_validator("x_base_url", "openai_base_url")
+    @field_validator("x_base_url", "openai_base_url", "x_api_base_url", "x_api_redirect_uri")
     @classmethod
     def _url(cls, v: str) -> str:
         return config_checks.http_url(v)
@@ -263,8 +287,10 @@ class Settings(BaseSettings):
 
     @property
     def x_is_sandbox(self) -> bool:
-        """Whether the configured X is the sandbox: the data kind (simulated) follows from it."""
-        return is_sandbox_target(self.x_base_url, self.sandbox_host, self.sandbox_port)
+        """Whether the configured X target (the site for the browser backend, the API base URL for the API
+        backend) is the sandbox: the data kind (simulated) follows from it."""
+        target = self.x_api_base_url if self.x_backend == "api" else self.x_base_url
+        return is_sandbox_target(target, self.sandbox_host, self.sandbox_port)
 
     @property
     def sandbox_x_url(self) -> str | None:
@@ -274,6 +300,10 @@ class Settings(BaseSettings):
     @property
     def session_file(self) -> Path:
         return self.x_session_file or self.data_dir / "session" / "storage_state.json"
+
+    @property
+    def api_token_file(self) -> Path:
+        return self.x_api_token_file or self.data_dir / "x_api" / "token.json"
 
     @property
     def pgdata(self) -> Path:

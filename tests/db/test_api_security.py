@@ -51,8 +51,18 @@ def test_without_token_everything_is_open(api_server: Callable[..., Any]) -> Non
 
 @pytest.mark.parametrize(
     ("host", "local"),
-    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True), ("127.0.0.2", True),
-     ("0.0.0.0", False), ("::", False), ("", False), ("192.168.1.10", False), ("example.com", False)],
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+    ],
 )
 def test_only_loopback_counts_as_local(host: str, local: bool) -> None:
     assert is_local_host(host) is local

@@ -1,4 +1,4 @@
-"""`xbot budget`: today's LLM budget (limit, used, reserved, remaining) and the quota circuit."""
+"""`xbot budget`: today's LLM budget (limit, used, reserved, remaining, circuit) and the X API's."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ import typer
 def budget(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of lines.")] = False,
 ) -> None:
-    """Print the budget of the current budget day (XBOT_LLM_BUDGET_TIMEZONE)."""
+    """Print the LLM budget of the current budget day (XBOT_LLM_BUDGET_TIMEZONE) and the X API's (UTC day)."""
     import json
 
     from xbot_core.services import wiring
     from xbot_core.services.budget import budget_status
+    from xbot_core.services.x_api_budget import x_api_budget_fields
     from xbot_core.settings import get_settings
 
     with wiring.open_deps(get_settings()) as deps:
         b = budget_status(deps.pool, deps.settings, deps.now())
+        x_api = x_api_budget_fields(deps.pool, deps.settings, deps.now())
     fields = {
         "day": b.budget_day.isoformat(),
         "limit_usd": str(b.limit_usd),
@@ -29,6 +31,7 @@ def budget(
     }
     if b.circuit_open:
         fields["circuit_reason"] = b.circuit_reason or ""
+    fields.update(x_api)
     if json_out:
         typer.echo(json.dumps(fields))
         return

@@ -19,6 +19,10 @@ def demo(
     ] = False,
     posts_per_day: Annotated[int, typer.Option(min=1, max=24, help="Decisions planned per day.")] = 8,
     reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the HTML reports.")] = True,
+    x_backend: Annotated[
+        str | None,
+        typer.Option(help="browser or api (default XBOT_X_BACKEND): how the sandbox X is reached."),
+    ] = None,
 ) -> None:
     """Run the default 7-day plan on virtual time: sandbox X via Chromium, sandbox LLM, real flows and DB.
 
@@ -40,8 +44,13 @@ def demo(
         transient=False,
     ) as progress:
         task = progress.add_task("starting", total=days)
+        base = get_settings()
+        if x_backend is not None:
+            if x_backend not in ("browser", "api"):
+                raise typer.BadParameter(f"--x-backend {x_backend!r}: expected browser or api")
+            base = base.model_copy(update={"x_backend": x_backend})
         result = run_demo(
-            get_settings(),
+            base,
             config,
             on_day=lambda done, total, note: progress.update(task, completed=done, description=note),
         )

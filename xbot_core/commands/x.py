@@ -65,9 +65,27 @@ def login(
             "--headed/--no-headed", help="Force or forbid a headed browser (default: if a display)."
         ),
     ] = None,
+    api: Annotated[
+        bool, typer.Option("--api", help="Log in the X API backend instead (OAuth 2.0 with PKCE).")
+    ] = False,
 ) -> None:
     """Create the session file (mode 0600); the sandbox logs in by itself, x.com needs a person or cookies."""
     settings = get_settings()
+    if api:
+        from xbot_core.adapters.x_api.login import run_api_login
+
+        try:
+            line = run_api_login(
+                settings,
+                ask=lambda prompt: str(typer.prompt(prompt)),
+                say=typer.echo,
+                sandbox=settings.x_is_sandbox,
+            )
+        except XbotError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(line)
+        return
     try:
         how = asyncio.run(run_login(settings, cookies=cookies, headed=headed))
     except XbotError as exc:

@@ -116,6 +116,8 @@ def demo_settings(base: Settings, sandbox_url: str) -> Settings:
             "openai_api_key": SecretStr("sandbox-key"),
             "account_handle": handle,
             "x_session_file": base.data_dir / "session" / "sandbox_storage_state.json",
+            "x_api_base_url": sandbox_url,
+            "x_api_token_file": base.data_dir / "session" / "sandbox_x_api_token.json",
             "mode": "live",
             "real_metrics_enabled": True,
         }
@@ -157,6 +159,11 @@ def _reset(pool: ConnectionPool, account_id: int, sandbox_url: str, days: int, d
 
 
 async def _login(settings: Settings) -> None:
+    if settings.x_backend == "api":  # the sandbox's OAuth 2.0 PKCE consent, as `xbot x login --api`
+        from xbot_core.adapters.x_api.login import run_api_login
+
+        await asyncio.to_thread(run_api_login, settings, ask=str, say=lambda _: None, sandbox=True)
+        return
     from playwright.async_api import async_playwright
 
     from xbot_core.adapters.x_browser.browser import launch_chromium

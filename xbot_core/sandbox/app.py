@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from xbot_core.sandbox.admin import build_admin_router, install_admin_guard, new_admin_token
+from xbot_core.sandbox.api_v2 import build_api_router
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
 from xbot_core.sandbox.llm_endpoint import build_llm_router
@@ -24,7 +25,7 @@ from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 CREATE_TWEET_QUERY_ID = "SbxCreateTweetQ9v2K7hLm"
 LOGIN_PATH = "/i/flow/login"
-_NOT_SITE = ("/admin", "/v1", "/favicon.ico")
+_NOT_SITE = ("/admin", "/v1", "/favicon.ico", "/2/")  # /2/: the API applies its own faults
 _LABELS = {
     "replies": ("Reply", "Replies"),
     "retweets": ("repost", "reposts"),
@@ -97,6 +98,7 @@ def create_app(
     # Routers first: the site's catch-all /{handle} routes must not shadow them.
     app.include_router(build_admin_router(state))
     app.include_router(build_llm_router(state))
+    app.include_router(build_api_router(state))
 
     @app.middleware("http")
     async def site_faults(request: Request, call_next: Any) -> Response:

@@ -45,17 +45,18 @@ def deps_for(settings: Settings, pool: ConnectionPool) -> StepDeps:
         pool=pool,
         account_id=account_id,
         clock=clock,
-        open_x=partial(_open_browser, settings, clock),
+        open_x=partial(_open_x, settings, pool, clock),
         make_llm=partial(_budgeted_llm, pool, settings, clock),
         simulated=settings.x_is_sandbox,
         settings=settings,
     )
 
 
-def _open_browser(settings: Settings, clock: Clock) -> AbstractAsyncContextManager[XClient]:
-    from xbot_core.adapters.x_browser.client import PlaywrightXClient
+def _open_x(settings: Settings, pool: ConnectionPool, clock: Clock) -> AbstractAsyncContextManager[XClient]:
+    """The X client XBOT_X_BACKEND chooses (browser, or the API with its cost meter)."""
+    from xbot_core.services.x_backend import open_x_client
 
-    return PlaywrightXClient.from_settings(settings, clock=clock)
+    return open_x_client(settings, pool, clock)
 
 
 def _budgeted_llm(pool: ConnectionPool, settings: Settings, clock: Clock) -> GenerationLLM:
