@@ -106,8 +106,12 @@ class Settings(BaseSettings):
     x_api_base_url: str = Field(
         default="http://127.0.0.1:8765", description="X API: api.x.com or the sandbox."
     )
-    x_api_timeout_s: float = Field(default=15.0, gt=0, le=120, description="X API per-request timeout (s).")
-    x_api_client_id: str | None = Field(default=None, description="OAuth 2.0 client id of the X app.")
+    x_api_timeout_s: float = Field(
+        default=15.0, gt=0, le=120, allow_inf_nan=False, description="X API per-request timeout (s)."
+    )
+    x_api_client_id: str | None = Field(
+        default=None, min_length=1, pattern=r"^\S+$", description="OAuth 2.0 client id of the X app."
+    )
     x_api_client_secret: SecretStr | None = Field(
         default=None, description="OAuth 2.0 client secret (confidential apps only)."
     )
@@ -123,7 +127,9 @@ class Settings(BaseSettings):
     x_api_access_token_secret: SecretStr | None = Field(
         default=None, description="OAuth 1.0a access token secret."
     )
-    x_api_daily_budget_usd: float = Field(default=2.00, ge=0, description="Daily X API spend limit (USD).")
+    x_api_daily_budget_usd: float = Field(
+        default=2.00, ge=0, le=1_000_000, allow_inf_nan=False, description="Daily X API spend limit (USD)."
+    )
 
     sandbox_host: str = Field(default="127.0.0.1", description="Where `xbot sandbox` listens.")
     sandbox_port: int = Field(default=8765, ge=1, le=65535, description="Port of `xbot sandbox`.")
@@ -224,7 +230,20 @@ class Settings(BaseSettings):
     def _chromium(cls, v: Path | None) -> Path | None:
         return None if v is None else config_checks.existing_file(v)
 
-    @field_validator("x_session_file")
+    @field_validator(
+        "x_api_client_secret",
+        "x_api_consumer_key",
+        "x_api_consumer_secret",
+        "x_api_access_token",
+        "x_api_access_token_secret",
+    )
+    @classmethod
+    def _x_api_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().strip():
+            raise ValueError("is empty (unset it instead)")
+        return v
+
+    @field_validator("x_session_file", "x_api_token_file")
     @classmethod
     def _session_file(cls, v: Path | None) -> Path | None:
         if v is not None:

@@ -115,6 +115,18 @@ BAD: dict[str, st.SearchStrategy[str]] = {
     "api_host": _bad_host,
     "api_port": _ints_outside(1, 65535),
     "api_token": st.one_of(st.just(""), st.text(alphabet="abcdef0123456789", max_size=31)),
+    "x_backend": _text.filter(lambda s: s not in {"browser", "api"}),
+    "x_api_base_url": _bad_url,
+    "x_api_timeout_s": st.one_of(_non_finite, st.sampled_from(["0", "-1", "121", "soon"])),
+    "x_api_client_id": st.sampled_from(["", " ", "has space"]),
+    "x_api_client_secret": st.sampled_from(["", "  "]),
+    "x_api_redirect_uri": _bad_url,
+    "x_api_token_file": st.sampled_from([NOT_A_DIR + "/t.json"]),
+    "x_api_consumer_key": st.sampled_from(["", "  "]),
+    "x_api_consumer_secret": st.sampled_from(["", "  "]),
+    "x_api_access_token": st.sampled_from(["", "  "]),
+    "x_api_access_token_secret": st.sampled_from(["", "  "]),
+    "x_api_daily_budget_usd": st.one_of(_non_finite, st.sampled_from(["-0.01", "lots", "1e7"])),
 }
 
 
