@@ -1,8 +1,8 @@
 """The notebooks' data path: Postgres → Arrow → Polars through ADBC, then DuckDB over the frames in-process.
 
 Why this path: DuckDB's postgres_scanner cannot be installed offline for duckdb 2.x (ENVIRONMENT.md), and
-ADBC reads with Postgres' binary COPY straight into Arrow (3M outcome rows: 14× pandas.read_sql, see
-bench/load_outcomes.py).
+ADBC reads with Postgres' binary COPY straight into Arrow; the big outcomes table is read the scanner's way,
+page ranges on parallel connections (services/outcome_loader.py; figures: bench/load_outcomes.py).
 Postgres SQL lives in sql/analytics/*.sql (psql-runnable, `:'name'` variables); DuckDB SQL over the loaded
 frames in sql/analytics/frames/*.sql. Every load is for one account and one side of the real/simulated line.
 """

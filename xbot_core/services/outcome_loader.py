@@ -28,7 +28,8 @@ from xbot_core.services.analytics import OUTCOME_COLUMNS, ParamValue, analytics_
 Strategy = Literal["pages", "lookup"]
 
 # A lookup by key costs several page reads per row where a page scan reads ~34 rows per page: below this
-# share of the table's rows, the window's outcomes are looked up.
+# share of the table's rows, the window's outcomes are looked up (a judgement from those costs; the
+# crossover itself was not measured).
 LOOKUP_SHARE = 0.2
 # the key lookups must not turn into a hash join over the whole table (the planner's choice on a two-week
 # window of a 1M-post history, 3× slower measured): nested loops over the primary key only
