@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.db, pytest.mark.browser]
 OUTCOME_COLS = (
     "decision_id, collected_pass, status, unavailable_reason, due_at, collected_at, impressions, likes, "
     "retweets, replies, follows, follows_source, follows_confidence, er, fpki, retweet_rate, reply_rate, "
-    "simulated"
+    "simulated, missing_metrics"
 )
 
 
@@ -74,7 +74,7 @@ def test_pass_one_then_pass_two_with_real_read_times(
     truth = {p["tweet_id"]: p for p in sandbox_admin.ground_truth()["posts"]}
     read_at = datetime.fromisoformat(sandbox_admin.now())
     for r, p in zip(rows, posted, strict=True):
-        assert r["status"] == "ok" and r["simulated"] is True
+        assert r["status"] == "ok" and r["simulated"] is True and r["missing_metrics"] == []
         assert r["collected_at"] == read_at and r["collected_at"] >= r["due_at"]
         assert r["impressions"] is not None and r["impressions"] > 0
         assert r["follows_source"] == "analytics" and r["follows_confidence"] == "high"
@@ -133,6 +133,7 @@ def test_unavailable_posts_get_a_reason_not_zeros_and_transient_failures_stay_pe
     by_id = {r["decision_id"]: r for r in outcomes(env)}
     dead = by_id[gone.decision_id]
     assert dead["status"] == "unavailable" and dead["unavailable_reason"].startswith("deleted")
+    assert dead["missing_metrics"] is None  # nothing was read: unavailable, not judged incomplete
     assert all(
         dead[k] is None for k in ("impressions", "likes", "retweets", "replies", "follows", "er", "fpki")
     )
