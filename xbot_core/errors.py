@@ -44,6 +44,10 @@ class PublishError(BrowserError):
     """Publishing a post failed before X confirmed it."""
 
 
+class DuplicatePostError(PublishError):
+    """X refused a post as a duplicate: it may already be live, so reconcile and never post it again."""
+
+
 class LLMError(XbotError):
     """The LLM call failed after its retries."""
 
@@ -74,3 +78,7 @@ class KillSwitchError(XbotError):
 
 class ReportError(XbotError):
     """A report notebook failed to execute or render; names the notebook and the failing cell."""
+
+
+class PostRefusedError(RateLimitedError):
+    """X refused to create the post for now (226 looks automated, 344 daily limit): back off and requeue."""

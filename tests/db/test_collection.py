@@ -180,3 +180,31 @@ def test_expired_session_stops_the_run_and_keeps_passes_pending(
     with pytest.raises(SessionExpiredError):
         collect(env, x_client, browser_runner)
     assert env.rows("SELECT count(*) FROM outcomes") == [(0,)]
+
+
+def test_hidden_analytics_store_incomplete_passes_naming_the_gap(
+    make_posting_env: Callable[..., PostingEnv],
+    x_client: Any,
+    browser_runner: LoopThread,
+    sandbox_admin: SandboxAdmin,
+) -> None:
+    """No per-post follows from X and no follower snapshot to attribute from: the pass is stored, incomplete,
+    naming `follows`; once snapshots cover the window, attribution fills the next pass (complete)."""
+    env = make_posting_env(collect_concurrency=1)
+    (posted,) = post_n(env, x_client, browser_runner, sandbox_admin, 1)
+    sandbox_admin.faults(hide_analytics=True)
+    sandbox_admin.advance(3600)
+    sandbox_admin.faults(rate_limit_next=1)  # the follower count of this run cannot be read
+    report = collect(env, x_client, browser_runner)
+    assert (report.stored, report.incomplete, report.followers) == (1, 1, None)
+    assert report.missing == {"follows": 1}
+    (one,) = outcomes(env)
+    assert one["status"] == "ok" and one["missing_metrics"] == ["follows"]
+    assert one["follows"] is None and one["impressions"] is not None and one["fpki"] is None
+    assert env.rows("SELECT complete FROM outcomes") == [(False,)]
+    sandbox_admin.advance(24 * 3600)
+    report = collect(env, x_client, browser_runner)
+    assert (report.stored, report.incomplete) == (1, 0)
+    two = {r["collected_pass"]: r for r in outcomes(env)}[2]
+    assert two["follows_source"] == "attributed" and two["missing_metrics"] == []
+    assert posted.decision_id == two["decision_id"]

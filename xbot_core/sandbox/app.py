@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from xbot_core.sandbox.activity import ACTIVITY_QUERY_ID, build_activity_router
 from xbot_core.sandbox.admin import build_admin_router
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
@@ -24,6 +25,10 @@ from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 CREATE_TWEET_QUERY_ID = "SbxCreateTweetQ9v2K7hLm"
 LOGIN_PATH = "/i/flow/login"
+POST_REFUSALS = {  # [sandbox] wording; the codes are X's
+    226: "This request looks like it might be automated. Please try again later.",
+    344: "You have reached your daily limit for posts. Please try again later.",
+}
 _NOT_SITE = ("/admin", "/v1", "/favicon.ico")
 _LABELS = {
     "replies": ("Reply", "Replies"),
@@ -32,18 +37,6 @@ _LABELS = {
     "bookmarks": ("Bookmark", "Bookmarks"),
     "views": ("view", "views"),
 }
-ANALYTICS_ROWS = (
-    ("impressions", "Impressions"),
-    ("engagements", "Engagements"),
-    ("new_follows", "New followers"),
-    ("profile_visits", "Profile visits"),
-    ("link_clicks", "Link clicks"),
-    ("bookmarks", "Bookmarks"),
-    ("likes", "Likes"),
-    ("retweets", "Reposts"),
-    ("replies", "Replies"),
-)
-
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
     autoescape=select_autoescape(["html"]),
@@ -71,12 +64,16 @@ def _post_view(post: Post) -> dict[str, Any]:
 
 
 def _metric_view(m: dict[str, int]) -> dict[str, Any]:
+    """Counts as X shows them; a zero shows no number at all (X's bare "Like" label and empty span)."""
     counts = {**m, "views": m["impressions"]}
-    labels = {k: format_x_label(counts[k], *names) for k, names in _LABELS.items()}
+    labels = {k: format_x_label(counts[k], *names) if counts[k] else "" for k, names in _LABELS.items()}
     return {
         "shown": {k: format_x_count(v) for k, v in counts.items()},
+        "button": {k: format_x_count(counts[k]) if counts[k] else "" for k in _LABELS},
         "labels": labels,
-        "group_label": ", ".join(labels[k] for k in ("replies", "retweets", "likes", "bookmarks", "views")),
+        "group_label": ", ".join(
+            labels[k] for k in ("replies", "retweets", "likes", "bookmarks", "views") if labels[k]
+        ),
     }
 
 
@@ -90,6 +87,7 @@ def create_app(
     # Routers first: the site's catch-all /{handle} routes must not shadow them.
     app.include_router(build_admin_router(state))
     app.include_router(build_llm_router(state))
+    app.include_router(build_activity_router(state))
 
     @app.middleware("http")
     async def site_faults(request: Request, call_next: Any) -> Response:
@@ -171,6 +169,9 @@ def create_app(
                 raise TypeError("tweet_text must be a string")
         except (ValueError, KeyError, TypeError) as exc:
             return JSONResponse({"errors": [{"code": 214, "message": f"Bad request: {exc}"}]}, 400)
+        refusal = state.take_post_refusal()
+        if refusal:  # X sends these with HTTP 200, like the duplicate error
+            return JSONResponse({"errors": [{"code": refusal, "message": POST_REFUSALS[refusal]}]}, 200)
         try:
             post = state.create_post(viewer, text)
         except SandboxStateError as exc:
@@ -220,24 +221,17 @@ def create_app(
         post = visible_post(request, handle, tweet_id)
         if isinstance(post, Response):
             return post
-        m = state.metrics_at(post)
-        m_all = {
-            **m,
-            "engagements": sum(
-                m[k]
-                for k in (
-                    "likes",
-                    "retweets",
-                    "replies",
-                    "quotes",
-                    "bookmarks",
-                    "profile_visits",
-                    "link_clicks",
-                )
-            ),
-        }
-        rows = [(key, label, format_x_count(m_all[key])) for key, label in ANALYTICS_ROWS]
-        return _render("analytics.html", viewer=viewer_of(request), post=_post_view(post), rows=rows)
+        now = state.now().astimezone(UTC)
+        created = post.created.astimezone(UTC)
+        return _render(
+            "analytics.html",
+            viewer=viewer_of(request),
+            post=_post_view(post),
+            query_id=ACTIVITY_QUERY_ID,
+            from_time=created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            to_time=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            first_48_hours_time=(created + timedelta(hours=48)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        )
 
     @app.get("/{handle}", response_class=HTMLResponse)
     async def profile_page(handle: str, request: Request) -> Response:

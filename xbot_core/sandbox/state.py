@@ -65,6 +65,8 @@ class Post:
 class Faults:
     rate_limit_next: int = 0
     server_error_next: int = 0
+    analytics_hidden: bool = False  # per-post analytics answer with no metrics (X's empty datapoints grid)
+    post_refusal: int = 0  # the next CreateTweet is refused with this X error code (226, 344); 0 = none
 
 
 @dataclass
@@ -188,6 +190,28 @@ class SandboxState:
             if latency_ms is not None:
                 self._data.latency_ms = latency_ms
             self._save()
+
+    @property
+    def analytics_hidden(self) -> bool:
+        return self._data.faults.analytics_hidden
+
+    def hide_analytics(self, hidden: bool) -> None:
+        with self._lock:
+            self._data.faults.analytics_hidden = hidden
+            self._save()
+
+    def refuse_next_post(self, code: int) -> None:
+        with self._lock:
+            self._data.faults.post_refusal = code
+            self._save()
+
+    def take_post_refusal(self) -> int:
+        """The pending CreateTweet refusal code (consumed), or 0."""
+        with self._lock:
+            code, self._data.faults.post_refusal = self._data.faults.post_refusal, 0
+            if code:
+                self._save()
+            return code
 
     def take_fault(self) -> str | None:
         """Consume one pending injected failure for a site request: 'rate_limited', 'server_error' or None."""

@@ -29,7 +29,7 @@ from xbot_core.domain.attribution import (
     attribute_follows,
 )
 from xbot_core.domain.completeness import missing_metrics
-from xbot_core.domain.reward import RewardVersion
+from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion
 from xbot_core.errors import BrowserError, SessionExpiredError
 from xbot_core.services.rewards import active_version
 from xbot_core.settings import Settings
@@ -60,7 +60,7 @@ def _outcome(
     *,
     now: datetime,
     attribution: Attribution | None,
-    version: RewardVersion,
+    version: RewardVersion = DEFAULT_VERSION,
 ) -> repo.OutcomeRow:
     follows: float | None
     if result.new_follows is not None:
