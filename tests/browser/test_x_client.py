@@ -11,6 +11,7 @@ import pytest
 
 from tests.plugins.sandbox import LoopThread, SandboxAdmin, make_x_client, start_sandbox
 from xbot_core.adapters.x_browser import Metrics, PlaywrightXClient, PostRef, Unavailable, parse_x_count
+from xbot_core.domain.text import normalize_text
 from xbot_core.errors import (
     DuplicatePostError,
     PostRefusedError,
@@ -172,6 +173,17 @@ def test_abbreviated_counts_are_read_within_display_rounding(
         browser_runner.run(client.close())
         admin.close()
         server.stop()
+
+
+def test_timeline_text_restores_emoji_and_expands_links(
+    x_client: PlaywrightXClient, browser_runner: LoopThread
+) -> None:
+    """As on x.com, the timeline shows emoji as <img alt> and links as t.co anchors with most of the URL
+    hidden: reconciliation compares the text as posted, so both must come back."""
+    text = "Ship small 🚀👩‍💻 then read https://example.com/guides/shipping-small?ref=xbot and tell me ❤️"
+    ref = browser_runner.run(x_client.publish(text))
+    (seen,) = browser_runner.run(x_client.recent_posts(limit=5))
+    assert (seen.tweet_id, seen.text) == (ref.tweet_id, normalize_text(text))
 
 
 def test_zero_counts_are_zero_not_missing(

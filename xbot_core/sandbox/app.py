@@ -21,6 +21,7 @@ from xbot_core.sandbox.admin import build_admin_router
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
 from xbot_core.sandbox.llm_endpoint import build_llm_router
+from xbot_core.sandbox.rich_text import x_text
 from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 CREATE_TWEET_QUERY_ID = "SbxCreateTweetQ9v2K7hLm"
@@ -41,6 +42,7 @@ _templates = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
     autoescape=select_autoescape(["html"]),
 )
+_templates.filters["x_text"] = x_text
 
 
 def _render(template: str, status: int = 200, **context: Any) -> HTMLResponse:

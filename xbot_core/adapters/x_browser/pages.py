@@ -241,12 +241,27 @@ class ProfilePage:
     """The account's profile: follower count and the timeline of recent posts."""
 
     FOLLOWERS = 'a[href$="/verified_followers"], a[href$="/followers"]'  # [X]
-    TIMELINE_JS = """(articles) => articles.map(a => {
-      const t = a.querySelector('a[href*="/status/"] time');
-      const link = t ? t.closest('a').getAttribute('href') : null;
-      const body = a.querySelector('[data-testid="tweetText"]');
-      return {href: link, datetime: t ? t.getAttribute('datetime') : null, text: body ? body.innerText : ''};
-    })"""  # [X] article/time/tweetText shapes
+    # [X] article/time/tweetText shapes. The text is rebuilt as it was posted: emoji are <img alt="😀">, and
+    # a link is a t.co anchor whose text holds the expanded URL in hidden spans and "…" (innerText loses both)
+    TIMELINE_JS = """(articles) => {
+      const textOf = (el) => Array.from(el.childNodes).map(n => {
+        if (n.nodeType === Node.TEXT_NODE) return n.textContent;
+        if (n.nodeType !== Node.ELEMENT_NODE) return '';
+        if (n.tagName === 'IMG') return n.getAttribute('alt') || '';
+        if (n.tagName === 'BR') return '\\n';
+        if (n.tagName === 'A') {
+          const title = n.getAttribute('title') || '';
+          return /^https?:\\/\\//.test(title) ? title : n.textContent.replace(/\\u2026$/, '');
+        }
+        return textOf(n);
+      }).join('');
+      return articles.map(a => {
+        const t = a.querySelector('a[href*="/status/"] time');
+        const link = t ? t.closest('a').getAttribute('href') : null;
+        const body = a.querySelector('[data-testid="tweetText"]');
+        return {href: link, datetime: t ? t.getAttribute('datetime') : null, text: body ? textOf(body) : ''};
+      });
+    }"""
 
     def __init__(self, page: Page, base_url: str, handle: str) -> None:
         self.page, self.url = page, f"{base_url}/{handle}"
