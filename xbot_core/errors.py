@@ -48,6 +48,10 @@ class DuplicatePostError(PublishError):
     """X refused a post as a duplicate: it may already be live, so reconcile and never post it again."""
 
 
+class PostRefusedError(RateLimitedError):
+    """X refused to create the post for now (226 looks automated, 344 daily limit): back off and requeue."""
+
+
 class LLMError(XbotError):
     """The LLM call failed after its retries."""
 
@@ -78,7 +82,3 @@ class KillSwitchError(XbotError):
 
 class ReportError(XbotError):
     """A report notebook failed to execute or render; names the notebook and the failing cell."""
-
-
-class PostRefusedError(RateLimitedError):
-    """X refused to create the post for now (226 looks automated, 344 daily limit): back off and requeue."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -44,8 +44,11 @@ class FaultChange(BaseModel):
         default=None, ge=0, description="answer the next N site requests with 500"
     )
     latency_ms: int | None = Field(default=None, ge=0, le=60_000, description="delay of every site request")
-    refuse_next_post: Literal[226, 344] | None = Field(
-        default=None, description="the next CreateTweet gets X's error 226 (automated) or 344 (daily limit)"
+    refuse_next_post: int | None = Field(
+        default=None,
+        ge=226,
+        le=344,
+        description="the next CreateTweet gets X's error 226 (automated) or 344 (daily limit)",
     )
     hide_analytics: bool | None = Field(
         default=None, description="per-post analytics (TweetActivityQuery) show no metrics; false: shown"
@@ -83,6 +86,8 @@ def build_admin_router(state: SandboxState) -> APIRouter:
     @router.post("/faults")
     def change_faults(change: FaultChange) -> dict[str, Any]:
         try:
+            if change.refuse_next_post is not None:  # first: a bad code changes nothing
+                state.refuse_next_post(change.refuse_next_post)
             if change.delete_post is not None:
                 state.delete_post(change.delete_post)
             if change.protect_account is not None:
@@ -91,8 +96,6 @@ def build_admin_router(state: SandboxState) -> APIRouter:
                 state.set_protected(change.unprotect_account, False)
             if change.expire_sessions:
                 state.expire_sessions()
-            if change.refuse_next_post is not None:
-                state.refuse_next_post(change.refuse_next_post)
             if change.hide_analytics is not None:
                 state.hide_analytics(change.hide_analytics)
         except SandboxStateError as exc:

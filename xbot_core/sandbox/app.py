@@ -16,7 +16,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from xbot_core.sandbox.activity import ACTIVITY_QUERY_ID, build_activity_router
 from xbot_core.sandbox.admin import build_admin_router
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
@@ -83,6 +82,8 @@ def create_app(
     config: SandboxConfig | None = None, *, seed: int = 7, state_dir: Path | None = None
 ) -> FastAPI:
     """Build the sandbox app around a fresh (or restored, with state_dir) SandboxState."""
+    from xbot_core.sandbox.activity import ACTIVITY_QUERY_ID, build_activity_router
+
     state = SandboxState(config or SandboxConfig(), seed=seed, state_dir=state_dir)
     app = FastAPI(title="xbot sandbox", docs_url="/admin/docs", openapi_url="/admin/openapi.json")
     app.state.sandbox = state

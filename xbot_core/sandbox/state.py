@@ -201,6 +201,8 @@ class SandboxState:
             self._save()
 
     def refuse_next_post(self, code: int) -> None:
+        if code not in (226, 344):
+            raise SandboxStateError(f"refuse_next_post must be 226 (automated) or 344 (daily limit): {code}")
         with self._lock:
             self._data.faults.post_refusal = code
             self._save()

@@ -2,8 +2,8 @@
 
 Real and simulated outcomes are never mixed: a run reads one kind and rebuilds only that kind's arms. With
 fewer than `min_outcomes` usable outcomes nothing is learned (a status value, recorded as a training run).
-Passes that lack a metric the active reward version needs (domain/completeness.py) are left out and counted in
-the run (`outcomes_incomplete`, and named in its message and log), never silently dropped.
+Passes lacking a metric the active reward version needs (domain/completeness.py) have no reward, so they are
+left out; the run counts them (`training_runs.outcomes_incomplete`) and the log names what they miss.
 `explore_ratio` = mean over scopes of P(next choice is not the best posterior-mean arm), ε included.
 """
 
@@ -46,7 +46,6 @@ class LearnResult:
     explore_ratio: float | None
     run_id: int
     skipped_outcomes: int = 0
-    incomplete_outcomes: int = 0
 
 
 def _rewards(rows: list[dict[str, Any]], v: RewardVersion) -> list[float | None]:
@@ -64,19 +63,17 @@ def _rewards(rows: list[dict[str, Any]], v: RewardVersion) -> list[float | None]
     ]
 
 
-def _incomplete(rows: list[dict[str, Any]], v: RewardVersion) -> tuple[list[bool], str]:
-    """Per row whether it lacks a needed metric, and a note naming the counts ('' when none)."""
-    flags: list[bool] = []
+def _incomplete(rows: list[dict[str, Any]], v: RewardVersion) -> tuple[int, str]:
+    """How many passes lack a metric `v` needs, and a note naming the counts per metric ('' when none)."""
     counts: dict[str, int] = {}
+    n = 0
     for r in rows:
         lacking = missing_metrics(v, r)
-        flags.append(bool(lacking))
+        n += bool(lacking)
         for name in lacking:
             counts[name] = counts.get(name, 0) + 1
-    if not counts:
-        return flags, ""
-    named = ", ".join(f"{k} {n}" for k, n in counts.items())
-    return flags, f" incomplete_passes_left_out={sum(flags)} (missing: {named})"
+    note = ", ".join(f"{k} {c}" for k, c in counts.items())
+    return n, (f"incomplete_passes_left_out={n} (missing: {note})" if n else "")
 
 
 def _latest_usable(rows: list[dict[str, Any]], rewards: list[float | None]) -> dict[str, tuple[dict, float]]:
@@ -145,24 +142,21 @@ def learn(
                     query("learning_outcomes"), {"account_id": account_id, "simulated": simulated}
                 ).fetchall()
             rewards = _rewards(rows, v)
-            flags, incomplete_note = _incomplete(rows, v)
-            # an incomplete pass never trains, even where a zero-weight gap left its reward computable
-            learnable = [None if bad else rew for rew, bad in zip(rewards, flags, strict=True)]
-            usable = _latest_usable(rows, learnable)
-            incomplete = sum(flags)
+            incomplete, incomplete_note = _incomplete(rows, v)  # their rewards are None: never learned from
+            usable = _latest_usable(rows, rewards)
             run = {
                 "account_id": account_id,
                 "simulated": simulated,
                 "reward_version": v.version,
                 "outcomes_used": len(usable),
-                "outcomes_incomplete": incomplete,
                 "ran_at": now,
+                "outcomes_incomplete": incomplete,
             }
             if incomplete:
-                log.warning("learn: reward v%d%s", v.version, incomplete_note)
+                log.warning("learn (reward v%d): %s", v.version, incomplete_note)
             if len(usable) < min_outcomes:
                 message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
-                detail = f"{message}: {len(usable)} usable of {min_outcomes} needed{incomplete_note}"
+                detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"
                 row = conn.execute(
                     query("training_run_insert"),
                     {
@@ -176,15 +170,7 @@ def learn(
                 assert row is not None
                 log.info("%s (account=%s simulated=%s)", detail, account_id, simulated)
                 return LearnResult(
-                    "insufficient_data",
-                    message,
-                    simulated,
-                    v.version,
-                    len(usable),
-                    0,
-                    None,
-                    int(row[0]),
-                    incomplete_outcomes=incomplete,
+                    "insufficient_data", message, simulated, v.version, len(usable), 0, None, int(row[0])
                 )
             _stamp_rewards(conn, rows, rewards, v.version)
             states, skipped = train_states(usable, v, cfg, catalog)
@@ -215,10 +201,7 @@ def learn(
             rng = np.random.default_rng(seed)
             explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
             arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
-            line = (
-                f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
-                + incomplete_note
-            )
+            line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
             row = conn.execute(
                 query("training_run_insert"),
                 {
@@ -232,14 +215,5 @@ def learn(
             assert row is not None
     log.info(line)
     return LearnResult(
-        "trained",
-        line,
-        simulated,
-        v.version,
-        len(usable),
-        arms_trained,
-        explore,
-        int(row[0]),
-        skipped,
-        incomplete_outcomes=incomplete,
+        "trained", line, simulated, v.version, len(usable), arms_trained, explore, int(row[0]), skipped
     )
