@@ -40,16 +40,16 @@ class RateLimitedError(BrowserError):
     """X answered with a rate limit."""
 
 
+class PostRefusedError(RateLimitedError):
+    """X refused to create the post for now (226 looks automated, 344 daily limit): back off and requeue."""
+
+
 class PublishError(BrowserError):
     """Publishing a post failed before X confirmed it."""
 
 
 class DuplicatePostError(PublishError):
     """X refused a post as a duplicate: it may already be live, so reconcile and never post it again."""
-
-
-class PostRefusedError(RateLimitedError):
-    """X refused to create the post for now (226 looks automated, 344 daily limit): back off and requeue."""
 
 
 class LLMError(XbotError):

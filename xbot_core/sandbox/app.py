@@ -25,10 +25,6 @@ from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 CREATE_TWEET_QUERY_ID = "SbxCreateTweetQ9v2K7hLm"
 LOGIN_PATH = "/i/flow/login"
-POST_REFUSALS = {  # [sandbox] wording; the codes are X's
-    226: "This request looks like it might be automated. Please try again later.",
-    344: "You have reached your daily limit for posts. Please try again later.",
-}
 _NOT_SITE = ("/admin", "/v1", "/favicon.ico")
 _LABELS = {
     "replies": ("Reply", "Replies"),
@@ -82,15 +78,12 @@ def create_app(
     config: SandboxConfig | None = None, *, seed: int = 7, state_dir: Path | None = None
 ) -> FastAPI:
     """Build the sandbox app around a fresh (or restored, with state_dir) SandboxState."""
-    from xbot_core.sandbox.activity import ACTIVITY_QUERY_ID, build_activity_router
-
     state = SandboxState(config or SandboxConfig(), seed=seed, state_dir=state_dir)
     app = FastAPI(title="xbot sandbox", docs_url="/admin/docs", openapi_url="/admin/openapi.json")
     app.state.sandbox = state
     # Routers first: the site's catch-all /{handle} routes must not shadow them.
     app.include_router(build_admin_router(state))
     app.include_router(build_llm_router(state))
-    app.include_router(build_activity_router(state))
 
     @app.middleware("http")
     async def site_faults(request: Request, call_next: Any) -> Response:
@@ -173,8 +166,9 @@ def create_app(
         except (ValueError, KeyError, TypeError) as exc:
             return JSONResponse({"errors": [{"code": 214, "message": f"Bad request: {exc}"}]}, 400)
         refusal = state.take_post_refusal()
-        if refusal:  # X sends these with HTTP 200, like the duplicate error
-            return JSONResponse({"errors": [{"code": refusal, "message": POST_REFUSALS[refusal]}]}, 200)
+        if refusal is not None:  # X sends these with HTTP 200, like the duplicate error
+            code, message = refusal
+            return JSONResponse({"errors": [{"code": code, "message": message}]}, 200)
         try:
             post = state.create_post(viewer, text)
         except SandboxStateError as exc:
@@ -224,6 +218,8 @@ def create_app(
         post = visible_post(request, handle, tweet_id)
         if isinstance(post, Response):
             return post
+        from xbot_core.sandbox.activity import ACTIVITY_QUERY_ID
+
         now = state.now().astimezone(UTC)
         created = post.created.astimezone(UTC)
         return _render(
@@ -255,4 +251,8 @@ def create_app(
             followers_shown=format_x_count(state.follower_count(acc.handle)),
         )
 
+    from xbot_core.sandbox.activity import build_activity_router
+
+    # per-post analytics (GraphQL): a 5-segment path no site route above can shadow
+    app.include_router(build_activity_router(state))
     return app

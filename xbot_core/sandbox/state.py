@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = "sandbox_state.json"
 TWITTER_EPOCH_MS = 1288834974657
 SNAPSHOT_VERSION = 1
+POST_REFUSALS = {  # [sandbox] wording; the codes are X's (CreateTweet errors sent with HTTP 200)
+    226: "This request looks like it might be automated. Please try again later.",
+    344: "You have reached your daily limit for posts. Please try again later.",
+}
 
 
 class SandboxStateError(ValueError):
@@ -201,19 +205,20 @@ class SandboxState:
             self._save()
 
     def refuse_next_post(self, code: int) -> None:
-        if code not in (226, 344):
+        if code not in POST_REFUSALS:
             raise SandboxStateError(f"refuse_next_post must be 226 (automated) or 344 (daily limit): {code}")
         with self._lock:
             self._data.faults.post_refusal = code
             self._save()
 
-    def take_post_refusal(self) -> int:
-        """The pending CreateTweet refusal code (consumed), or 0."""
+    def take_post_refusal(self) -> tuple[int, str] | None:
+        """The pending CreateTweet refusal (code, message), consumed; None when there is none."""
         with self._lock:
             code, self._data.faults.post_refusal = self._data.faults.post_refusal, 0
-            if code:
-                self._save()
-            return code
+            if not code:
+                return None
+            self._save()
+            return code, POST_REFUSALS[code]
 
     def take_fault(self) -> str | None:
         """Consume one pending injected failure for a site request: 'rate_limited', 'server_error' or None."""
