@@ -40,6 +40,10 @@ class RateLimitedError(BrowserError):
     """X answered with a rate limit."""
 
 
+class PostRefusedError(RateLimitedError):
+    """X refused to create the post for now (226 looks automated, 344 daily limit): back off and requeue."""
+
+
 class PublishError(BrowserError):
     """Publishing a post failed before X confirmed it."""
 

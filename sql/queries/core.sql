@@ -79,12 +79,13 @@ INSERT INTO outcomes (
     decision_id, collected_pass, account_id, status, unavailable_reason, due_at, collected_at,
     impressions, likes, retweets, replies, quotes, bookmarks, profile_visits, link_clicks,
     follows, follows_source, follows_confidence, er, fpki, retweet_rate, reply_rate,
-    reward_composite, reward_version, simulated)
+    reward_composite, reward_version, simulated, missing_metrics)
 VALUES (
     %(decision_id)s, %(collected_pass)s, %(account_id)s, %(status)s, %(unavailable_reason)s, %(due_at)s,
     %(collected_at)s, %(impressions)s, %(likes)s, %(retweets)s, %(replies)s, %(quotes)s, %(bookmarks)s,
     %(profile_visits)s, %(link_clicks)s, %(follows)s, %(follows_source)s, %(follows_confidence)s, %(er)s,
-    %(fpki)s, %(retweet_rate)s, %(reply_rate)s, %(reward_composite)s, %(reward_version)s, %(simulated)s)
+    %(fpki)s, %(retweet_rate)s, %(reply_rate)s, %(reward_composite)s, %(reward_version)s, %(simulated)s,
+    %(missing_metrics)s)
 ON CONFLICT (decision_id, collected_pass) DO UPDATE SET
     status = EXCLUDED.status, unavailable_reason = EXCLUDED.unavailable_reason,
     collected_at = EXCLUDED.collected_at, impressions = EXCLUDED.impressions, likes = EXCLUDED.likes,
@@ -94,7 +95,7 @@ ON CONFLICT (decision_id, collected_pass) DO UPDATE SET
     follows_confidence = EXCLUDED.follows_confidence, er = EXCLUDED.er, fpki = EXCLUDED.fpki,
     retweet_rate = EXCLUDED.retweet_rate, reply_rate = EXCLUDED.reply_rate,
     reward_composite = EXCLUDED.reward_composite, reward_version = EXCLUDED.reward_version,
-    updated_at = now();
+    missing_metrics = EXCLUDED.missing_metrics, updated_at = now();
 
 -- name: pending_passes
 -- The collection queue: every posted decision whose pass is due and not stored yet, however late.

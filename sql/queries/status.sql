@@ -22,7 +22,9 @@ latest_run AS (
      LIMIT 1),
 counted AS (
     SELECT count(DISTINCT o.decision_id) AS total,
-           count(DISTINCT o.decision_id) FILTER (WHERE NOT o.simulated) AS real
+           count(DISTINCT o.decision_id) FILTER (WHERE NOT o.simulated) AS real,
+           count(*) FILTER (WHERE o.simulated = %(simulated)s) AS passes,
+           count(*) FILTER (WHERE o.simulated = %(simulated)s AND NOT o.complete) AS incomplete
       FROM outcomes o
      WHERE o.account_id = (SELECT account_id FROM acct) AND o.status = 'ok')
 SELECT (SELECT to_jsonb(latest_run) FROM latest_run) AS last_run,
@@ -33,7 +35,7 @@ SELECT (SELECT to_jsonb(latest_run) FROM latest_run) AS last_run,
          ORDER BY r.ran_at DESC, r.run_id DESC
          LIMIT 1) AS trained_reward_version,
        (SELECT version FROM reward_versions WHERE is_active) AS active_reward_version,
-       counted.total, counted.real,
+       counted.total, counted.real, counted.passes, counted.incomplete,
        d.limit_usd, d.used_usd, d.reserved_usd, d.circuit_open
   FROM counted
   LEFT JOIN llm_budget_days d ON d.budget_day = %(budget_day)s;

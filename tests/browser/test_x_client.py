@@ -11,14 +11,31 @@ import pytest
 
 from tests.plugins.sandbox import LoopThread, SandboxAdmin, make_x_client, start_sandbox
 from xbot_core.adapters.x_browser import Metrics, PlaywrightXClient, PostRef, Unavailable, parse_x_count
-from xbot_core.errors import PublishError, RateLimitedError, SessionExpiredError
+from xbot_core.domain.text import normalize_text
+from xbot_core.errors import (
+    DuplicatePostError,
+    PostRefusedError,
+    PublishError,
+    RateLimitedError,
+    SessionExpiredError,
+)
 from xbot_core.sandbox.config import METRICS, SandboxConfig, load_audience_config
 from xbot_core.sandbox.display import format_x_count
 
 pytestmark = pytest.mark.browser
 
-EXACT = ("impressions", "likes", "retweets", "replies", "bookmarks")  # read from exact aria-labels
-SHOWN = ("quotes", "profile_visits", "link_clicks", "new_follows")  # read from abbreviated display text
+# exact aria-labels of the post page, and the TweetActivityQuery JSON of its analytics page
+EXACT = (
+    "impressions",
+    "likes",
+    "retweets",
+    "replies",
+    "bookmarks",
+    "profile_visits",
+    "link_clicks",
+    "new_follows",
+)
+SHOWN = ("quotes",)  # read from abbreviated display text
 
 
 def assert_matches_truth(metrics: Metrics, accrued: dict[str, int]) -> None:
@@ -109,8 +126,12 @@ def test_publish_failures_raise_and_post_nothing(
     x_client: PlaywrightXClient, sandbox_admin: SandboxAdmin, browser_runner: LoopThread
 ) -> None:
     browser_runner.run(x_client.publish("Only once."))
-    with pytest.raises(PublishError, match="duplicate"):
+    with pytest.raises(DuplicatePostError, match=r"duplicate \(187\).*reconcile"):
         browser_runner.run(x_client.publish("Only  once."))
+    for code in (226, 344):  # refused with HTTP 200 + errors: nothing posted, back off and requeue
+        sandbox_admin.faults(refuse_next_post=code)
+        with pytest.raises(PostRefusedError, match=rf"for now \({code}\)"):
+            browser_runner.run(x_client.publish(f"Refused post {code}."))
     sandbox_admin.faults(rate_limit_next=1)
     with pytest.raises(RateLimitedError):
         browser_runner.run(x_client.publish("Rate limited post."))
@@ -152,6 +173,45 @@ def test_abbreviated_counts_are_read_within_display_rounding(
         browser_runner.run(client.close())
         admin.close()
         server.stop()
+
+
+def test_timeline_text_restores_emoji_and_expands_links(
+    x_client: PlaywrightXClient, browser_runner: LoopThread
+) -> None:
+    """As on x.com, the timeline shows emoji as <img alt> and links as t.co anchors with most of the URL
+    hidden: reconciliation compares the text as posted, so both must come back."""
+    text = "Ship small 🚀👩‍💻 then read https://example.com/guides/shipping-small?ref=xbot and tell me ❤️"
+    ref = browser_runner.run(x_client.publish(text))
+    (seen,) = browser_runner.run(x_client.recent_posts(limit=5))
+    assert (seen.tweet_id, seen.text) == (ref.tweet_id, normalize_text(text))
+
+
+def test_zero_counts_are_zero_not_missing(
+    x_client: PlaywrightXClient, sandbox_admin: SandboxAdmin, browser_runner: LoopThread
+) -> None:
+    """At publication every count is 0: X shows bare "Like"/"Repost" labels and leaves zeros out of the
+    TweetActivityQuery grid; both read as 0, never as unknown."""
+    ref = browser_runner.run(x_client.publish("Nobody has seen this yet."))
+    assert set(sandbox_admin.post_truth(ref.tweet_id)["accrued"].values()) == {0}
+    metrics = browser_runner.run(x_client.read_metrics(ref))
+    assert isinstance(metrics, Metrics)
+    assert all(getattr(metrics, f) == 0 for f in (*EXACT, *SHOWN)), metrics
+
+
+def test_hidden_analytics_leave_follows_unknown(
+    x_client: PlaywrightXClient, sandbox_admin: SandboxAdmin, browser_runner: LoopThread
+) -> None:
+    ref = browser_runner.run(x_client.publish("Analytics come and go."))
+    sandbox_admin.advance(5 * 3600)
+    sandbox_admin.faults(hide_analytics=True)
+    hidden = browser_runner.run(x_client.read_metrics(ref))
+    accrued = sandbox_admin.post_truth(ref.tweet_id)["accrued"]
+    assert isinstance(hidden, Metrics)
+    assert (hidden.new_follows, hidden.profile_visits, hidden.link_clicks) == (None, None, None)
+    assert (hidden.impressions, hidden.likes) == (accrued["impressions"], accrued["likes"])  # the post page
+    sandbox_admin.faults(hide_analytics=False)
+    shown = browser_runner.run(x_client.read_metrics(ref))
+    assert isinstance(shown, Metrics) and shown.new_follows == accrued["new_follows"]
 
 
 def _plus_hours(when: datetime | None, hours: float) -> str:

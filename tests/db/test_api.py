@@ -225,6 +225,12 @@ def test_learning_status_every_field(api_dataset: ApiDataset, api_server: Callab
     for got in (real, sim):
         assert got["totalOutcomes"] == len(ok) == 10
         assert got["realOutcomes"] == sum(1 for s in ok.values() if not s) == 8
+    for got, simulated in ((real, False), (sim, True)):
+        passes = [o for o in api_dataset.outcomes if o["status"] == "ok" and o["simulated"] == simulated]
+        lacking = [o for o in passes if o["missing_metrics"]]
+        assert got["incompletePasses"] == len(lacking)
+        assert got["incompleteShare"] == pytest.approx(len(lacking) / len(passes))
+    assert real["incompletePasses"] > 0  # the seed holds passes without follows
     today = next(d for d in api_dataset.budget_days if d["budget_day"] == datetime.now(UTC).date())
     want_budget = {
         "day": today["budget_day"].isoformat(),
@@ -248,6 +254,7 @@ def test_learning_status_with_nothing_yet(
         ops = http.get("/api/metrics").json()
     assert got["arms"] == [] and got["exploreRate"] is None and got["lastTrainingRun"] is None
     assert got["predictorVersion"] is None and got["totalOutcomes"] == 0 and got["realOutcomes"] == 0
+    assert got["incompletePasses"] == 0 and got["incompleteShare"] is None
     assert got["budgetStatus"] | {"day": None} == {
         "day": None,
         "dailyLimit": 3.5,

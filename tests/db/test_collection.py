@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.db, pytest.mark.browser]
 OUTCOME_COLS = (
     "decision_id, collected_pass, status, unavailable_reason, due_at, collected_at, impressions, likes, "
     "retweets, replies, follows, follows_source, follows_confidence, er, fpki, retweet_rate, reply_rate, "
-    "simulated"
+    "simulated, missing_metrics"
 )
 
 
@@ -74,7 +74,7 @@ def test_pass_one_then_pass_two_with_real_read_times(
     truth = {p["tweet_id"]: p for p in sandbox_admin.ground_truth()["posts"]}
     read_at = datetime.fromisoformat(sandbox_admin.now())
     for r, p in zip(rows, posted, strict=True):
-        assert r["status"] == "ok" and r["simulated"] is True
+        assert r["status"] == "ok" and r["simulated"] is True and r["missing_metrics"] == []
         assert r["collected_at"] == read_at and r["collected_at"] >= r["due_at"]
         assert r["impressions"] is not None and r["impressions"] > 0
         assert r["follows_source"] == "analytics" and r["follows_confidence"] == "high"
@@ -133,6 +133,7 @@ def test_unavailable_posts_get_a_reason_not_zeros_and_transient_failures_stay_pe
     by_id = {r["decision_id"]: r for r in outcomes(env)}
     dead = by_id[gone.decision_id]
     assert dead["status"] == "unavailable" and dead["unavailable_reason"].startswith("deleted")
+    assert dead["missing_metrics"] is None  # nothing was read: unavailable, not judged incomplete
     assert all(
         dead[k] is None for k in ("impressions", "likes", "retweets", "replies", "follows", "er", "fpki")
     )
@@ -179,3 +180,31 @@ def test_expired_session_stops_the_run_and_keeps_passes_pending(
     with pytest.raises(SessionExpiredError):
         collect(env, x_client, browser_runner)
     assert env.rows("SELECT count(*) FROM outcomes") == [(0,)]
+
+
+def test_hidden_analytics_store_incomplete_passes_naming_the_gap(
+    make_posting_env: Callable[..., PostingEnv],
+    x_client: Any,
+    browser_runner: LoopThread,
+    sandbox_admin: SandboxAdmin,
+) -> None:
+    """No per-post follows from X and no follower snapshot to attribute from: the pass is stored, incomplete,
+    naming `follows`; once snapshots cover the window, attribution fills the next pass (complete)."""
+    env = make_posting_env(collect_concurrency=1)
+    (posted,) = post_n(env, x_client, browser_runner, sandbox_admin, 1)
+    sandbox_admin.faults(hide_analytics=True)
+    sandbox_admin.advance(3600)
+    sandbox_admin.faults(rate_limit_next=1)  # the follower count of this run cannot be read
+    report = collect(env, x_client, browser_runner)
+    assert (report.stored, report.incomplete, report.followers) == (1, 1, None)
+    assert report.missing == {"follows": 1}
+    (one,) = outcomes(env)
+    assert one["status"] == "ok" and one["missing_metrics"] == ["follows"]
+    assert one["follows"] is None and one["impressions"] is not None and one["fpki"] is None
+    assert env.rows("SELECT complete FROM outcomes") == [(False,)]
+    sandbox_admin.advance(24 * 3600)
+    report = collect(env, x_client, browser_runner)
+    assert (report.stored, report.incomplete) == (1, 0)
+    two = {r["collected_pass"]: r for r in outcomes(env)}[2]
+    assert two["follows_source"] == "attributed" and two["missing_metrics"] == []
+    assert posted.decision_id == two["decision_id"]

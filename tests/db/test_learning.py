@@ -83,6 +83,8 @@ def test_learn_pinned_posteriors_and_log(
     )
     assert re.fullmatch(r"coeffs_updated=v1 arms_trained=7 explore_ratio=0\.\d{3}", result.message)
     assert result.message in caplog.messages
+    # d6 has no follows: left out, counted in the run and named in the log
+    assert "learn (reward v1): incomplete_passes_left_out=1 (missing: follows 1)" in caplog.messages
     assert 0 < result.explore_ratio < 1  # type: ignore[operator]
     with psycopg.connect(clean_db) as conn:
         a = arms(conn, account_id, simulated=False)
@@ -124,9 +126,9 @@ def test_learn_pinned_posteriors_and_log(
         assert stamped[(str(ids["d4"]), 2)] == (-0.1, 1)
         assert stamped[(str(ids["d6"]), 2)] == (None, None)
         run = conn.execute(
-            "SELECT status, outcomes_used, arms_trained, message FROM training_runs"
+            "SELECT status, outcomes_used, arms_trained, message, outcomes_incomplete FROM training_runs"
         ).fetchall()
-        assert run == [("trained", 5, 7, result.message)]
+        assert run == [("trained", 5, 7, result.message, 1)]
     # learning again from the same data rebuilds the same posteriors (nothing counts twice)
     learning.learn(db_pool, account_id, simulated=False, now=NOW)
     with psycopg.connect(clean_db) as conn:

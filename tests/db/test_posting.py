@@ -200,6 +200,37 @@ def test_refused_before_posting_goes_back_to_the_queue_then_fails(
     assert sandbox_posts(sandbox_admin) == []
 
 
+def test_x_refusing_a_post_requeues_it_and_stops_the_run(
+    make_posting_env: Callable[..., PostingEnv],
+    x_client: Any,
+    browser_runner: LoopThread,
+    sandbox_admin: SandboxAdmin,
+) -> None:
+    """226 (looks automated) and 344 (daily limit) arrive as HTTP 200 with `errors`: nothing was posted, so
+    the decision goes back to the queue and the run stops there (backs off) instead of trying the next."""
+    env = make_posting_env()
+    first = env.queue("Refused once as automated.")
+    env.queue("Waits behind the refused one.", env.now() + timedelta(seconds=1))
+    sandbox_admin.faults(refuse_next_post=226)
+    results = browser_runner.run(
+        posting.post_due(
+            env.pool,
+            x_client,
+            account_id=env.account_id,
+            now=env.now() + timedelta(seconds=2),
+            settings=env.settings,
+            max_posts=2,
+        )
+    )
+    assert [(r.status, r.decision_id) for r in results] == [("requeued", first)]
+    assert (results[0].reason or "").startswith("PostRefusedError: X refused the post for now (226)")
+    assert env.status(first) == "queued" and sandbox_posts(sandbox_admin) == []
+    res = browser_runner.run(
+        posting.post_next(env.pool, x_client, account_id=env.account_id, now=env.now(), settings=env.settings)
+    )
+    assert res.status == "posted" and res.decision_id == first
+
+
 def test_reconcile_records_what_x_shows_and_requeues_what_it_does_not(
     make_posting_env: Callable[..., PostingEnv],
     x_client: Any,
@@ -258,7 +289,8 @@ def test_uncertain_publish_stays_claimed_and_a_recorded_tweet_is_never_taken_twi
 
     assert post(now).status == "posted"
     res = post(now + timedelta(seconds=2))
-    assert res.status == "uncertain" and res.decision_id == second and "PublishError" in (res.reason or "")
+    assert res.status == "uncertain" and res.decision_id == second
+    assert (res.reason or "").startswith("DuplicatePostError")  # 187: reconcile, never post again
     assert env.status(second) == "posting"  # not requeued blindly: X may or may not have it
     report = browser_runner.run(
         posting.reconcile(

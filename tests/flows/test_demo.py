@@ -75,6 +75,9 @@ def test_two_day_demo_ends_consistent_and_continues(demo_env: dict[str, str], cl
         assert one("SELECT count(*) FROM outcomes WHERE collected_pass = 1") == due1
         assert one("SELECT count(*) FROM outcomes WHERE collected_pass = 2") == due2
         assert one("SELECT count(*) FROM outcomes WHERE collected_at < due_at") == 0
+        # through the browser backend every pass is complete, its follows read from TweetActivityQuery
+        assert one("SELECT count(*) FROM outcomes WHERE status = 'ok' AND complete IS NOT TRUE") == 0
+        assert one("SELECT count(*) FROM outcomes WHERE follows_source IS DISTINCT FROM 'analytics'") == 0
         # every decision reached a final state, or is still legitimately queued: held back by the hourly cap
         # or the minimum interval in the last hours of the plan
         assert one("SELECT count(*) FROM content_metadata WHERE status = 'posting'") == 0

@@ -14,7 +14,8 @@ import psycopg
 import pytest
 
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.domain import metrics
+from xbot_core.domain import completeness, metrics
+from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.domain.text import content_hash
 from xbot_core.settings import Settings
 
@@ -137,6 +138,9 @@ def _outcome(
         reward_composite=reward,
         reward_version=1 if reward is not None else None,
     )
+    if status == "ok":  # judged as the collector does, under the default (active) version
+        missing = completeness.missing_metrics(DEFAULT_VERSION, dataclasses.asdict(row))
+        row = dataclasses.replace(row, missing_metrics=list(missing))
     repo.upsert_outcome(conn, row)
     ds.outcomes.append(dataclasses.asdict(row))
 

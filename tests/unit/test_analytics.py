@@ -32,7 +32,7 @@ def test_render_names_every_missing_parameter() -> None:
 def test_every_analytics_file_loads_and_frame_queries_parse() -> None:
     for name in (
         "outcomes",
-        "outcome_rows",
+        "outcome_pages",
         "posted_times",
         "decisions",
         "follower_snapshots",

@@ -10,6 +10,7 @@ import pytest
 from xbot_core.adapters.db.repositories import PendingPass
 from xbot_core.adapters.x_browser.models import Metrics
 from xbot_core.domain.attribution import Attribution
+from xbot_core.domain.reward import RewardVersion
 from xbot_core.services.collection import _outcome
 
 T = datetime(2026, 1, 6, 9, tzinfo=UTC)
@@ -40,6 +41,13 @@ def test_attributed_follows_carry_their_confidence() -> None:
 def test_unknown_follows_stay_null(att: Attribution | None) -> None:
     row = _outcome(PASS, metrics(None), now=T, attribution=att)
     assert (row.follows, row.follows_source, row.follows_confidence, row.fpki) == (None, None, None, None)
+    assert row.missing_metrics == ["follows"]  # stored as incomplete, naming the gap
+
+
+def test_a_version_without_the_follows_term_does_not_need_them() -> None:
+    v = RewardVersion(version=2, w_fpki=0.0)
+    assert _outcome(PASS, metrics(None), now=T, attribution=None, version=v).missing_metrics == []
+    assert _outcome(PASS, metrics(3), now=T, attribution=None).missing_metrics == []
 
 
 def test_zero_or_unknown_impressions_leave_rates_null() -> None:
@@ -47,3 +55,4 @@ def test_zero_or_unknown_impressions_leave_rates_null() -> None:
         row = _outcome(PASS, metrics(4, impressions=imp), now=T, attribution=None)
         assert (row.er, row.fpki, row.retweet_rate, row.reply_rate) == (None, None, None, None)
         assert row.follows == 4.0
+        assert row.missing_metrics == ([] if imp == 0 else ["impressions"])  # 0 is known, None is a gap

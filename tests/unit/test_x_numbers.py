@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xbot_core.adapters.x_browser.numbers import parse_labelled_count, parse_x_count
+from xbot_core.adapters.x_browser.numbers import parse_action_count, parse_labelled_count, parse_x_count
 from xbot_core.errors import ParseError
 from xbot_core.sandbox.display import format_x_count, format_x_label
 
@@ -117,3 +117,20 @@ def test_never_crashes_other_than_parse_error(text: str) -> None:
         assert exc.raw == text
     else:
         assert value is None or value >= 0
+
+
+@pytest.mark.parametrize(
+    ("label", "count"),
+    [
+        ("1,234 Likes. Like", 1234),
+        ("1 Repost. Repost", 1),
+        ("Like", 0),  # X's label at zero: a bare action word
+        ("Repost", 0),
+        ("View post analytics", 0),
+        (None, None),  # no button at all: unknown
+        ("", None),
+        ("— Likes. Like", None),
+    ],
+)
+def test_action_labels(label: str | None, count: int | None) -> None:
+    assert parse_action_count(label) == count

@@ -95,8 +95,17 @@ def login(
 
 
 @app.command()
-def check() -> None:
-    """Exit 0 if the saved session is still logged in, 1 if not."""
+def check(
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also read the latest post's metrics through the configured backend; fail naming each "
+            "metric that could not be read.",
+        ),
+    ] = False,
+) -> None:
+    """Exit 0 if the saved session is still logged in (and, with --deep, every metric was read), 1 if not."""
     from playwright.async_api import async_playwright
 
     from xbot_core.adapters.x_browser.browser import launch_chromium
@@ -117,4 +126,25 @@ def check() -> None:
 
     ok = asyncio.run(go())
     typer.echo("session is logged in" if ok else "session is logged out; run `xbot x login`")
+    if ok and deep:
+        ok = _deep(settings)
     raise typer.Exit(0 if ok else 1)
+
+
+def _deep(settings: Settings) -> bool:
+    """Run the deep check through the runtime's X client; prints one line, False when anything is missing."""
+    from xbot_core.services.runtime import open_runtime, open_x
+    from xbot_core.services.x_check import deep_check
+
+    async def go() -> bool:
+        with open_runtime(settings) as rt:
+            async with open_x(rt) as x:
+                result = await deep_check(rt.pool, x, rt.account_id)
+        typer.echo(result.summary(), err=not result.ok)
+        return result.ok
+
+    try:
+        return asyncio.run(go())
+    except XbotError as exc:
+        typer.echo(f"deep check failed: {type(exc).__name__}: {exc}", err=True)
+        return False

@@ -53,6 +53,15 @@ class FaultChange(BaseModel):
         default=None, ge=0, description="answer the next N site requests with 500"
     )
     latency_ms: int | None = Field(default=None, ge=0, le=60_000, description="delay of every site request")
+    refuse_next_post: int | None = Field(
+        default=None,
+        ge=226,
+        le=344,
+        description="the next CreateTweet gets X's error 226 (automated) or 344 (daily limit)",
+    )
+    hide_analytics: bool | None = Field(
+        default=None, description="per-post analytics (TweetActivityQuery) show no metrics; false: shown"
+    )
 
 
 def build_admin_router(state: SandboxState) -> APIRouter:
@@ -86,6 +95,8 @@ def build_admin_router(state: SandboxState) -> APIRouter:
     @router.post("/faults")
     def change_faults(change: FaultChange) -> dict[str, Any]:
         try:
+            if change.refuse_next_post is not None:  # first: a bad code changes nothing
+                state.refuse_next_post(change.refuse_next_post)
             if change.delete_post is not None:
                 state.delete_post(change.delete_post)
             if change.protect_account is not None:
@@ -94,6 +105,8 @@ def build_admin_router(state: SandboxState) -> APIRouter:
                 state.set_protected(change.unprotect_account, False)
             if change.expire_sessions:
                 state.expire_sessions()
+            if change.hide_analytics is not None:
+                state.hide_analytics(change.hide_analytics)
         except SandboxStateError as exc:
             raise HTTPException(404, str(exc)) from exc
         state.set_faults(

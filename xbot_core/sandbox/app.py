@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -21,6 +21,7 @@ from xbot_core.sandbox.api_v2 import build_api_router
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
 from xbot_core.sandbox.llm_endpoint import build_llm_router
+from xbot_core.sandbox.rich_text import x_text
 from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 CREATE_TWEET_QUERY_ID = "SbxCreateTweetQ9v2K7hLm"
@@ -33,22 +34,11 @@ _LABELS = {
     "bookmarks": ("Bookmark", "Bookmarks"),
     "views": ("view", "views"),
 }
-ANALYTICS_ROWS = (
-    ("impressions", "Impressions"),
-    ("engagements", "Engagements"),
-    ("new_follows", "New followers"),
-    ("profile_visits", "Profile visits"),
-    ("link_clicks", "Link clicks"),
-    ("bookmarks", "Bookmarks"),
-    ("likes", "Likes"),
-    ("retweets", "Reposts"),
-    ("replies", "Replies"),
-)
-
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
     autoescape=select_autoescape(["html"]),
 )
+_templates.filters["x_text"] = x_text
 
 
 def _render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -72,12 +62,16 @@ def _post_view(post: Post) -> dict[str, Any]:
 
 
 def _metric_view(m: dict[str, int]) -> dict[str, Any]:
+    """Counts as X shows them; a zero shows no number at all (X's bare "Like" label and empty span)."""
     counts = {**m, "views": m["impressions"]}
-    labels = {k: format_x_label(counts[k], *names) for k, names in _LABELS.items()}
+    labels = {k: format_x_label(counts[k], *names) if counts[k] else "" for k, names in _LABELS.items()}
     return {
         "shown": {k: format_x_count(v) for k, v in counts.items()},
+        "button": {k: format_x_count(counts[k]) if counts[k] else "" for k in _LABELS},
         "labels": labels,
-        "group_label": ", ".join(labels[k] for k in ("replies", "retweets", "likes", "bookmarks", "views")),
+        "group_label": ", ".join(
+            labels[k] for k in ("replies", "retweets", "likes", "bookmarks", "views") if labels[k]
+        ),
     }
 
 
@@ -180,6 +174,10 @@ def create_app(
                 raise TypeError("tweet_text must be a string")
         except (ValueError, KeyError, TypeError) as exc:
             return JSONResponse({"errors": [{"code": 214, "message": f"Bad request: {exc}"}]}, 400)
+        refusal = state.take_post_refusal()
+        if refusal is not None:  # X sends these with HTTP 200, like the duplicate error
+            code, message = refusal
+            return JSONResponse({"errors": [{"code": code, "message": message}]}, 200)
         try:
             post = state.create_post(viewer, text)
         except SandboxStateError as exc:
@@ -229,24 +227,19 @@ def create_app(
         post = visible_post(request, handle, tweet_id)
         if isinstance(post, Response):
             return post
-        m = state.metrics_at(post)
-        m_all = {
-            **m,
-            "engagements": sum(
-                m[k]
-                for k in (
-                    "likes",
-                    "retweets",
-                    "replies",
-                    "quotes",
-                    "bookmarks",
-                    "profile_visits",
-                    "link_clicks",
-                )
-            ),
-        }
-        rows = [(key, label, format_x_count(m_all[key])) for key, label in ANALYTICS_ROWS]
-        return _render("analytics.html", viewer=viewer_of(request), post=_post_view(post), rows=rows)
+        from xbot_core.sandbox.activity import ACTIVITY_QUERY_ID
+
+        now = state.now().astimezone(UTC)
+        created = post.created.astimezone(UTC)
+        return _render(
+            "analytics.html",
+            viewer=viewer_of(request),
+            post=_post_view(post),
+            query_id=ACTIVITY_QUERY_ID,
+            from_time=created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            to_time=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            first_48_hours_time=(created + timedelta(hours=48)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        )
 
     @app.get("/{handle}", response_class=HTMLResponse)
     async def profile_page(handle: str, request: Request) -> Response:
@@ -267,4 +260,8 @@ def create_app(
             followers_shown=format_x_count(state.follower_count(acc.handle)),
         )
 
+    from xbot_core.sandbox.activity import build_activity_router
+
+    # per-post analytics (GraphQL): a 5-segment path no site route above can shadow
+    app.include_router(build_activity_router(state))
     return app

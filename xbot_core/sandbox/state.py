@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = "sandbox_state.json"
 TWITTER_EPOCH_MS = 1288834974657
 SNAPSHOT_VERSION = 1
+POST_REFUSALS = {  # [sandbox] wording; the codes are X's (CreateTweet errors sent with HTTP 200)
+    226: "This request looks like it might be automated. Please try again later.",
+    344: "You have reached your daily limit for posts. Please try again later.",
+}
 
 
 class SandboxStateError(ValueError):
@@ -65,6 +69,8 @@ class Post:
 class Faults:
     rate_limit_next: int = 0
     server_error_next: int = 0
+    analytics_hidden: bool = False  # per-post analytics answer with no metrics (X's empty datapoints grid)
+    post_refusal: int = 0  # the next CreateTweet is refused with this X error code (226, 344); 0 = none
 
 
 @dataclass
@@ -188,6 +194,31 @@ class SandboxState:
             if latency_ms is not None:
                 self._data.latency_ms = latency_ms
             self._save()
+
+    @property
+    def analytics_hidden(self) -> bool:
+        return self._data.faults.analytics_hidden
+
+    def hide_analytics(self, hidden: bool) -> None:
+        with self._lock:
+            self._data.faults.analytics_hidden = hidden
+            self._save()
+
+    def refuse_next_post(self, code: int) -> None:
+        if code not in POST_REFUSALS:
+            raise SandboxStateError(f"refuse_next_post must be 226 (automated) or 344 (daily limit): {code}")
+        with self._lock:
+            self._data.faults.post_refusal = code
+            self._save()
+
+    def take_post_refusal(self) -> tuple[int, str] | None:
+        """The pending CreateTweet refusal (code, message), consumed; None when there is none."""
+        with self._lock:
+            code, self._data.faults.post_refusal = self._data.faults.post_refusal, 0
+            if not code:
+                return None
+            self._save()
+            return code, POST_REFUSALS[code]
 
     def take_fault(self) -> str | None:
         """Consume one pending injected failure for a site request: 'rate_limited', 'server_error' or None."""

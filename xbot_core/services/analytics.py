@@ -1,8 +1,8 @@
 """The notebooks' data path: Postgres → Arrow → Polars through ADBC, then DuckDB over the frames in-process.
 
 Why this path: DuckDB's postgres_scanner cannot be installed offline for duckdb 2.x (ENVIRONMENT.md), and
-ADBC reads with Postgres' binary COPY straight into Arrow (3M outcome rows: 14× pandas.read_sql, see
-bench/load_outcomes.py).
+ADBC reads with Postgres' binary COPY straight into Arrow; the big outcomes table is read the scanner's way,
+page ranges on parallel connections (services/outcome_loader.py; figures: bench/load_outcomes.py).
 Postgres SQL lives in sql/analytics/*.sql (psql-runnable, `:'name'` variables); DuckDB SQL over the loaded
 frames in sql/analytics/frames/*.sql. Every load is for one account and one side of the real/simulated line.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -136,20 +135,11 @@ def load(source: Source, name: str, **params: ParamValue) -> pl.DataFrame:
 
 
 def load_outcomes(source: Source, **params: ParamValue) -> pl.DataFrame:
-    """outcomes.sql's rows and columns, read as three queries on three connections at once (each outcome
-    pass, the posts' times) and joined in-process: Postgres runs outcomes.sql's join and its binary COPY on
-    one core, and ADBC's fetch releases the GIL (3M rows: bench/load_outcomes.py)."""
-    values = {**source.params, **params}
-    queries = [render(analytics_sql("outcome_rows"), {**values, "collected_pass": k}) for k in (1, 2)]
-    queries.append(render(analytics_sql("posted_times"), values))
-    with ThreadPoolExecutor(len(queries), thread_name_prefix="xbot-load") as pool:
-        first, second, posted = (
-            pl.from_arrow(t) for t in pool.map(lambda q: read_arrow(source.url, q), queries)
-        )
-    assert isinstance(first, pl.DataFrame) and isinstance(second, pl.DataFrame)
-    assert isinstance(posted, pl.DataFrame)
-    rows = pl.concat([first, second], rechunk=False).join(posted, on="decision_id", how="inner")
-    return rows.select(OUTCOME_COLUMNS)
+    """outcomes.sql's rows and columns, read as page ranges on parallel connections or as key lookups,
+    whichever the window makes faster (services/outcome_loader.py; bench/load_outcomes.py)."""
+    from xbot_core.services import outcome_loader  # it builds on this module's queries
+
+    return outcome_loader.load_outcomes(source.url, {**source.params, **params})
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Each stored pass records when it was really read (`collected_at`) next to when it was due (`due_at`). A post X
 no longer shows gets a row with status 'unavailable' and the reason (never zeros); a transient failure
 (rate limit, expired session, server error) stores nothing, so the next run tries again. Every run takes a
-follower snapshot; follows come from the analytics page, else they are attributed from snapshots.
+follower snapshot; follows come from the analytics page, else they are attributed from snapshots. A pass that
+still lacks a metric the active reward version needs is stored with `missing_metrics` naming it (incomplete).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from xbot_core.domain.attribution import (
     Snapshot,
     attribute_follows,
 )
+from xbot_core.domain.completeness import missing_metrics
+from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion
 from xbot_core.errors import BrowserError, SessionExpiredError
+from xbot_core.services.rewards import active_version
 from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.collect")
@@ -46,6 +50,8 @@ class CollectionReport:
     followers: int | None = None
     skipped: str | None = None
     deferred_reasons: dict[str, int] = field(default_factory=dict)
+    incomplete: int = 0
+    missing: dict[str, int] = field(default_factory=dict)  # metric -> incomplete passes lacking it
 
 
 def skipped_reason(settings: Settings) -> str | None:
@@ -54,7 +60,12 @@ def skipped_reason(settings: Settings) -> str | None:
 
 
 def _outcome(
-    p: repo.PendingPass, result: Metrics, *, now: datetime, attribution: Attribution | None
+    p: repo.PendingPass,
+    result: Metrics,
+    *,
+    now: datetime,
+    attribution: Attribution | None,
+    version: RewardVersion = DEFAULT_VERSION,
 ) -> repo.OutcomeRow:
     follows: float | None
     if result.new_follows is not None:
@@ -64,6 +75,7 @@ def _outcome(
     else:
         follows, source, confidence = None, None, None
     imp = result.impressions
+    values = {"impressions": imp, "follows": follows, "retweets": result.retweets, "replies": result.replies}
     return repo.OutcomeRow(
         decision_id=p.decision_id,
         collected_pass=p.collected_pass,
@@ -86,6 +98,7 @@ def _outcome(
         fpki=m.fpki(follows, imp),
         retweet_rate=m.retweet_rate(result.retweets, imp),
         reply_rate=m.reply_rate(result.replies, imp),
+        missing_metrics=list(missing_metrics(version, values)),
     )
 
 
@@ -151,6 +164,7 @@ async def collect_due(
         return CollectionReport(skipped=skipped)
     with pool.connection() as conn:
         pending = repo.pending_passes(conn, account_id, now=now, limit=limit)
+        version = active_version(conn)
     followers: int | None
     try:
         followers = await snapshot_followers(
@@ -164,6 +178,8 @@ async def collect_due(
     size = batch_size or max(1, settings.collect_concurrency * 4)
     stored = unavailable = deferred = 0
     reasons: dict[str, int] = {}
+    missing: dict[str, int] = {}
+    incomplete = 0
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
         refs = [PostRef(p.tweet_id, p.post_url or "", p.posted_at) for p in batch]
@@ -190,7 +206,12 @@ async def collect_due(
                 )
                 unavailable += 1
             else:
-                rows.append(_outcome(p, result, now=now, attribution=attributed.get(p.decision_id)))
+                row = _outcome(p, result, now=now, attribution=attributed.get(p.decision_id), version=version)
+                if row.missing_metrics:
+                    incomplete += 1
+                    for name in row.missing_metrics:
+                        missing[name] = missing.get(name, 0) + 1
+                rows.append(row)
         with pool.connection() as conn, conn.transaction():
             for row in rows:
                 repo.upsert_outcome(conn, row)
@@ -204,6 +225,8 @@ async def collect_due(
         deferred=deferred,
         followers=followers,
         deferred_reasons=reasons,
+        incomplete=incomplete,
+        missing=missing,
     )
     log.info(
         "[collect] due=%d stored=%d unavailable=%d deferred=%d followers=%s %s",
@@ -214,6 +237,15 @@ async def collect_due(
         followers,
         reasons or "",
     )
+    if incomplete:
+        log.warning(
+            "[collect] %d of %d stored passes are incomplete under reward v%d (missing: %s); "
+            "learning leaves them out",
+            incomplete,
+            stored,
+            version.version,
+            ", ".join(f"{k} {v}" for k, v in missing.items()),
+        )
     if reasons.get("session_expired"):
         raise SessionExpiredError(
             f"the X session expired during collection ({stored} passes stored, the rest stay pending); "

@@ -2,6 +2,8 @@
 
 Real and simulated outcomes are never mixed: a run reads one kind and rebuilds only that kind's arms. With
 fewer than `min_outcomes` usable outcomes nothing is learned (a status value, recorded as a training run).
+Passes lacking a metric the active reward version needs (domain/completeness.py) have no reward, so they are
+left out; the run counts them (`training_runs.outcomes_incomplete`) and the log names what they miss.
 `explore_ratio` = mean over scopes of P(next choice is not the best posterior-mean arm), ε included.
 """
 
@@ -18,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from xbot_core.adapters.db import learning_repo
 from xbot_core.domain.bandit import ArmState, BanditConfig, Observation, explore_probability, fit_scope
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.domain.completeness import missing_metrics
 from xbot_core.domain.drift import ArmDrift, DriftConfig, arm_drift
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
@@ -58,6 +61,19 @@ def _rewards(rows: list[dict[str, Any]], v: RewardVersion) -> list[float | None]
         )
         for r in rows
     ]
+
+
+def _incomplete(rows: list[dict[str, Any]], v: RewardVersion) -> tuple[int, str]:
+    """How many passes lack a metric `v` needs, and a note naming the counts per metric ('' when none)."""
+    counts: dict[str, int] = {}
+    n = 0
+    for r in rows:
+        lacking = missing_metrics(v, r)
+        n += bool(lacking)
+        for name in lacking:
+            counts[name] = counts.get(name, 0) + 1
+    note = ", ".join(f"{k} {c}" for k, c in counts.items())
+    return n, (f"incomplete_passes_left_out={n} (missing: {note})" if n else "")
 
 
 def _latest_usable(rows: list[dict[str, Any]], rewards: list[float | None]) -> dict[str, tuple[dict, float]]:
@@ -126,6 +142,7 @@ def learn(
         with conn.transaction():
             rows = learning_repo.learning_outcomes(conn, account_id, simulated=simulated)
             rewards = _rewards(rows, v)
+            incomplete, incomplete_note = _incomplete(rows, v)  # their rewards are None: never learned from
             usable = _latest_usable(rows, rewards)
             run: dict[str, Any] = {
                 "account_id": account_id,
@@ -133,7 +150,10 @@ def learn(
                 "reward_version": v.version,
                 "outcomes_used": len(usable),
                 "ran_at": now,
+                "outcomes_incomplete": incomplete,
             }
+            if incomplete:
+                log.warning("learn (reward v%d): %s", v.version, incomplete_note)
             if len(usable) < min_outcomes:
                 message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
                 detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from xbot_core.domain.completeness import incomplete_share
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.services import analytics
 from xbot_core.services.analytics import Source, Window
@@ -91,6 +92,8 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
     start_window = _followers_at(snapshots, window.since)
     reply_now = _ratio(now_s["replies"], now_s["impressions"])
     reply_before = _ratio(prev_s["replies"], prev_s["impressions"])
+    # passes lacking a reward metric (learning left them out): their share is a data-quality KPI
+    gaps = analytics.load(source, "outcome_completeness", **window.params).row(0, named=True)
     kpis = pl.DataFrame(
         {
             "metric": [
@@ -102,6 +105,8 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
                 f"reply uplift {days}d vs previous {days}d",
                 f"novelty {days}d",
                 f"posts {days}d",
+                f"incomplete passes {days}d",
+                f"incomplete share {days}d",
             ],
             "value": [
                 None if end is None else float(end),
@@ -112,6 +117,8 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
                 _uplift(reply_now, reply_before),
                 now_s["novelty"],
                 float(posts.height),
+                float(gaps["incomplete"]),
+                incomplete_share(int(gaps["incomplete"]), int(gaps["passes"])),
             ],
         },
         schema={"metric": pl.String, "value": pl.Float64},

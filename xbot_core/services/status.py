@@ -18,6 +18,7 @@ from scipy.stats import beta as beta_dist
 from xbot_core.adapters.db.migrations import current_version
 from xbot_core.adapters.db.queries import query
 from xbot_core.adapters.db.repositories import KILL_SWITCH
+from xbot_core.domain.completeness import incomplete_share
 
 CREDIBLE_LEVEL = 0.95
 POST_STATUSES = ("queued", "posting", "posted", "failed", "skipped")
@@ -74,6 +75,13 @@ class LearningStatus(BaseModel):
     totalOutcomes: int = Field(description="Decisions with an ok outcome, real and simulated together.")
     realOutcomes: int = Field(
         description="Decisions with an ok real (non-simulated) outcome: the learning gate."
+    )
+    incompletePasses: int = Field(
+        description="Collected (ok) passes of this dataset lacking a metric the reward version needed when "
+        "they were stored (outcomes.missing_metrics); learning leaves them out."
+    )
+    incompleteShare: float | None = Field(
+        description="incompletePasses / collected (ok) passes of this dataset; null with none collected."
     )
     lastTrainingRun: TrainingRun | None
     budgetStatus: BudgetStatus
@@ -211,6 +219,8 @@ def learning_status(
         arms=arms,
         totalOutcomes=s["total"],
         realOutcomes=s["real"],
+        incompletePasses=s["incomplete"],
+        incompleteShare=incomplete_share(s["incomplete"], s["passes"]),
         lastTrainingRun=run,
         budgetStatus=BudgetStatus(
             day=budget_day,

@@ -63,6 +63,7 @@ def insert_training_run(
     arms_trained: int,
     explore_ratio: float | None,
     message: str,
+    outcomes_incomplete: int = 0,
 ) -> int:
     """Record one learn run (every attempt, "insufficient_data" included); returns its id."""
     row = conn.execute(
@@ -77,6 +78,7 @@ def insert_training_run(
             "arms_trained": arms_trained,
             "explore_ratio": explore_ratio,
             "message": message,
+            "outcomes_incomplete": outcomes_incomplete,
         },
     ).fetchone()
     assert row is not None

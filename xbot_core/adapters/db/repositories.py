@@ -120,6 +120,7 @@ class OutcomeRow:
     reply_rate: float | None = None
     reward_composite: float | None = None
     reward_version: int | None = None
+    missing_metrics: list[str] | None = None  # reward metrics the pass lacks (ok rows); None = not judged
 
 
 def ensure_account(

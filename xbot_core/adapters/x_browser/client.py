@@ -176,7 +176,7 @@ class PlaywrightXClient:
         )
 
     async def read_metrics(self, post: PostRef) -> Metrics | Unavailable:
-        """Counts from the post page (exact aria-labels) and its analytics page, read at clock.now()."""
+        """Counts from the post page (exact aria-labels) and its TweetActivityQuery, read at clock.now()."""
         page = await self._borrow()
         try:
             result = await self._read_on(page, post)
@@ -189,29 +189,25 @@ class PlaywrightXClient:
     async def _read_on(self, page: Page, post: PostRef) -> Metrics | Unavailable:
         url = self._post_url(post.tweet_id)
         post_page = PostPage(page)
-        outcome = await post_page.open(url)
+        outcome = await post_page.open(url, post.tweet_id)
         if outcome is not None:
             return outcome
-        counts = await post_page.counts()
-        analytics_page = AnalyticsPage(page)
-        outcome = await analytics_page.open(url)
-        if outcome is not None:
-            return outcome
-        extra = await analytics_page.values()
-
-        def first(*values: int | None) -> int | None:
-            return next((v for v in values if v is not None), None)
-
+        counts = await post_page.counts(post.tweet_id)
+        # a failed analytics read (429, 5xx, no response) is transient: the pass stays pending; analytics that
+        # X sends without numbers come back as None values and the pass is judged incomplete downstream
+        extra = await AnalyticsPage(page, timeout_ms=self._timeout_ms).read(url, post.tweet_id)
+        if isinstance(extra, Unavailable):
+            return extra
         return Metrics(
-            impressions=first(counts["views"], extra.get("impressions")),
-            likes=first(counts["likes"], extra.get("likes")),
-            retweets=first(counts["retweets"], extra.get("retweets")),
-            replies=first(counts["replies"], extra.get("replies")),
+            impressions=counts["views"] if counts["views"] is not None else extra["impressions"],
+            likes=counts["likes"],
+            retweets=counts["retweets"],
+            replies=counts["replies"],
             quotes=counts["quotes"],
-            bookmarks=first(counts["bookmarks"], extra.get("bookmarks")),
-            profile_visits=extra.get("profile_visits"),
-            link_clicks=extra.get("link_clicks"),
-            new_follows=extra.get("new_follows"),
+            bookmarks=counts["bookmarks"],
+            profile_visits=extra["profile_visits"],
+            link_clicks=extra["link_clicks"],
+            new_follows=extra["new_follows"],
             read_at=await asyncio.to_thread(self.clock.now),
         )
 

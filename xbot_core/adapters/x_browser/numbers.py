@@ -54,3 +54,17 @@ def parse_labelled_count(text: str | None) -> int | None:
             raise ParseError("label starts with an unparseable count", text)
         return None
     return parse_x_count(match.group("count"))
+
+
+def parse_action_count(text: str | None) -> int | None:
+    """An action's aria-label: '1,234 Likes. Like' -> 1234; X's bare 'Like' / 'Repost' (a zero count) -> 0.
+
+    No label at all (None), or a missing-value marker, stays None: only a label X shows without a number is 0.
+    """
+    count = parse_labelled_count(text)
+    if count is not None or text is None:
+        return count
+    stripped = text.strip()
+    if not stripped or stripped.split()[0] in _MISSING or any(ch.isdigit() for ch in stripped):
+        return None
+    return 0

@@ -7,19 +7,40 @@ exist only in the sandbox and must be checked against x.com before live use (see
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlparse
 
 from playwright.async_api import Page, Response
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from xbot_core.adapters.x_browser.activity import is_activity_url, parse_activity, request_variables
 from xbot_core.adapters.x_browser.models import TimelinePost, Unavailable
-from xbot_core.adapters.x_browser.numbers import parse_labelled_count, parse_x_count
+from xbot_core.adapters.x_browser.numbers import parse_action_count, parse_labelled_count
 from xbot_core.domain.text import normalize_text
-from xbot_core.errors import PublishError, RateLimitedError, SessionExpiredError
+from xbot_core.errors import (
+    DuplicatePostError,
+    ParseError,
+    PostRefusedError,
+    PublishError,
+    RateLimitedError,
+    SessionExpiredError,
+)
 
 LOGIN_PATH = "/i/flow/login"  # [X] where logged-out visits land
 ARTICLE = 'article[data-testid="tweet"]'  # [X]
-READY = f'{ARTICLE}, [data-testid="error-detail"], [data-testid="emptyState"], [data-testid="primaryColumn"]'
+ERROR_STATES = '[data-testid="error-detail"], [data-testid="emptyState"]'  # [X]
+READY = f"{ARTICLE}, {ERROR_STATES}"
+# CreateTweet errors X sends with HTTP 200: 187 duplicate (the post may exist), 226 "looks automated" and
+# 344 daily limit (nothing posted: back off, requeue)
+DUPLICATE_CODES = frozenset({187})
+REFUSED_CODES = frozenset({226, 344})
+
+
+def article_of(tweet_id: str) -> str:
+    """The article of one post, found by its own status link (a page may show other posts around it)."""
+    return f'{ARTICLE}:has(a[href$="/status/{tweet_id}"] time)'  # [X]
+
+
 _PAGE_STATE_JS = """() => {
   const text = (sel) => { const e = document.querySelector(sel); return e ? e.innerText : null; };
   return {error: text('[data-testid="error-detail"]'), empty: text('[data-testid="emptyState"]')};
@@ -30,8 +51,8 @@ def is_login_url(url: str) -> bool:
     return urlparse(url).path.startswith(LOGIN_PATH)
 
 
-async def classify(page: Page, response: Response | None) -> Unavailable | None:
-    """Map a loaded page to an unavailable outcome, or None when the page shows its content."""
+def classify_response(page: Page, response: Response | None) -> Unavailable | None:
+    """What the navigation itself says (no response, 429, login redirect, 5xx), before looking at the page."""
     if response is None:
         return Unavailable("error", f"no response for {page.url}")
     if response.status == 429:
@@ -40,7 +61,19 @@ async def classify(page: Page, response: Response | None) -> Unavailable | None:
         return Unavailable("session_expired", "redirected to the login page")
     if response.status >= 500:
         return Unavailable("error", f"HTTP {response.status} for {response.url}")
-    await page.wait_for_selector(READY, state="attached")
+    return None
+
+
+async def classify(page: Page, response: Response | None, ready: str | None = READY) -> Unavailable | None:
+    """Map a loaded page to an unavailable outcome, or None when the page shows its content.
+
+    `ready`: what to wait for first (the content or an error state); None looks at the page as it is.
+    """
+    early = classify_response(page, response)
+    if early is not None or response is None:
+        return early
+    if ready is not None:
+        await page.wait_for_selector(ready, state="attached")
     shown: dict[str, Any] = await page.evaluate(_PAGE_STATE_JS)
     error, empty = shown["error"] or "", shown["empty"] or ""
     if "This post is unavailable" in error:
@@ -107,13 +140,25 @@ class ComposePage:
         except Exception as exc:
             raise PublishError(f"CreateTweet answered HTTP {response.status} without JSON") from exc
         if response.status >= 400 or body.get("errors"):
-            errors = body.get("errors") or [{}]
-            raise PublishError(f"X refused the post (HTTP {response.status}): {errors[0].get('message')!r}")
+            errors = [e for e in body.get("errors") or [{}] if isinstance(e, dict)] or [{}]
+            codes: set[int] = {e["code"] for e in errors if isinstance(e.get("code"), int)}
+            message = errors[0].get("message")
+            if codes & DUPLICATE_CODES:
+                raise DuplicatePostError(
+                    f"X refused the post as a duplicate (187): {message!r}; it may already be live: "
+                    "reconcile from the timeline, never post it again"
+                )
+            if codes & REFUSED_CODES:
+                code = min(codes & REFUSED_CODES)
+                raise PostRefusedError(
+                    f"X refused the post for now ({code}): {message!r}; nothing was posted: back off, requeue"
+                )
+            raise PublishError(f"X refused the post (HTTP {response.status}): {message!r}")
         return body
 
 
 class PostPage:
-    """A post's own page: reply / repost / like / bookmark counts, views and quotes."""
+    """A post's own page: reply / repost / like / bookmark counts, views and quotes of that post."""
 
     COUNTS_JS = """(article) => {
       const label = (id) => { const e = article.querySelector(`[data-testid="${id}"]`);
@@ -128,53 +173,95 @@ class PostPage:
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    async def open(self, url: str) -> Unavailable | None:
-        return await classify(self.page, await self.page.goto(url))
+    async def open(self, url: str, tweet_id: str) -> Unavailable | None:
+        """Load the page and wait for this post's article or an error state (not just the layout)."""
+        return await classify(self.page, await self.page.goto(url), f"{article_of(tweet_id)}, {ERROR_STATES}")
 
-    async def counts(self) -> dict[str, int | None]:
-        # [X] testids reply/retweet/like/bookmark, aria-labels "1,234 Likes. Like"; views link to /analytics
-        raw: dict[str, str | None] = await self.page.locator(ARTICLE).first.evaluate(self.COUNTS_JS)
-        return {key: parse_labelled_count(value) for key, value in raw.items()}
+    async def counts(self, tweet_id: str) -> dict[str, int | None]:
+        # [X] testids reply/retweet/like/bookmark, aria-labels "1,234 Likes. Like" (a bare "Like" at zero);
+        # views link to /analytics; quotes link to /quotes
+        article = self.page.locator(article_of(tweet_id))
+        if await article.count() == 0:
+            raise ParseError("no article for the post on its page", f"{self.page.url} status {tweet_id}")
+        raw: dict[str, str | None] = await article.first.evaluate(self.COUNTS_JS)
+        out = {
+            key: parse_action_count(raw[key])
+            for key in ("replies", "retweets", "likes", "bookmarks", "views")
+        }
+        out["quotes"] = parse_labelled_count(raw["quotes"])
+        return out
+
+
+class _Shown(Exception):
+    """The analytics page showed an outcome before its data request: stop waiting for that request."""
+
+    def __init__(self, outcome: Unavailable) -> None:
+        self.outcome = outcome
 
 
 class AnalyticsPage:
-    """A post's analytics page: impressions, new followers, profile visits, link clicks, ..."""
+    """A post's analytics page. Its numbers are the TweetActivityQuery JSON the page requests (as on x.com),
+    captured with expect_response: never read from markup, which X does not keep stable."""
 
-    ROWS_JS = """() => Array.from(document.querySelectorAll('[data-testid="analytics-metric"]')).map(row => [
-      row.querySelector('[data-testid="metric-label"]').innerText.trim(),
-      row.querySelector('[data-testid="metric-value"]').innerText.trim()])"""  # [sandbox]
-    LABELS: ClassVar[dict[str, str]] = {
-        "Impressions": "impressions",
-        "New followers": "new_follows",
-        "Profile visits": "profile_visits",
-        "Link clicks": "link_clicks",
-        "Bookmarks": "bookmarks",
-        "Likes": "likes",
-        "Reposts": "retweets",
-        "Replies": "replies",
-    }
+    def __init__(self, page: Page, *, timeout_ms: float) -> None:
+        self.page, self.timeout_ms = page, timeout_ms
 
-    def __init__(self, page: Page) -> None:
-        self.page = page
-
-    async def open(self, post_url: str) -> Unavailable | None:
-        return await classify(self.page, await self.page.goto(post_url.rstrip("/") + "/analytics"))
-
-    async def values(self) -> dict[str, int | None]:
-        rows: list[list[str]] = await self.page.evaluate(self.ROWS_JS)
-        return {self.LABELS[label]: parse_x_count(value) for label, value in rows if label in self.LABELS}
+    async def read(self, post_url: str, tweet_id: str) -> Unavailable | dict[str, int | None]:
+        """impressions, engagements, new_follows, profile_visits, link_clicks (None where X sent nothing)."""
+        url = post_url.rstrip("/") + "/analytics"
+        try:
+            async with self.page.expect_response(
+                lambda r: is_activity_url(r.url, tweet_id), timeout=self.timeout_ms
+            ) as info:
+                shown = await classify(self.page, await self.page.goto(url), ready=None)
+                if shown is not None:
+                    raise _Shown(shown)
+            response = await info.value
+        except _Shown as stop:
+            return stop.outcome
+        except PlaywrightTimeoutError:
+            return Unavailable(
+                "error", f"the analytics page sent no TweetActivityQuery within {self.timeout_ms:.0f} ms"
+            )
+        if response.status == 429:
+            return Unavailable("rate_limited", "TweetActivityQuery answered HTTP 429")
+        if response.status == 401:
+            return Unavailable("session_expired", "TweetActivityQuery answered HTTP 401")
+        if response.status >= 400:
+            return Unavailable("error", f"TweetActivityQuery answered HTTP {response.status}")
+        try:
+            body: dict[str, Any] = await response.json()
+        except Exception as exc:
+            raise ParseError("TweetActivityQuery answered without JSON", response.url) from exc
+        requested = request_variables(response.request.url).get("requested_organic_metrics") or []
+        return parse_activity(body, [str(x) for x in requested])
 
 
 class ProfilePage:
     """The account's profile: follower count and the timeline of recent posts."""
 
     FOLLOWERS = 'a[href$="/verified_followers"], a[href$="/followers"]'  # [X]
-    TIMELINE_JS = """(articles) => articles.map(a => {
-      const t = a.querySelector('a[href*="/status/"] time');
-      const link = t ? t.closest('a').getAttribute('href') : null;
-      const body = a.querySelector('[data-testid="tweetText"]');
-      return {href: link, datetime: t ? t.getAttribute('datetime') : null, text: body ? body.innerText : ''};
-    })"""  # [X] article/time/tweetText shapes
+    # [X] article/time/tweetText shapes. The text is rebuilt as it was posted: emoji are <img alt="😀">, and
+    # a link is a t.co anchor whose text holds the expanded URL in hidden spans and "…" (innerText loses both)
+    TIMELINE_JS = """(articles) => {
+      const textOf = (el) => Array.from(el.childNodes).map(n => {
+        if (n.nodeType === Node.TEXT_NODE) return n.textContent;
+        if (n.nodeType !== Node.ELEMENT_NODE) return '';
+        if (n.tagName === 'IMG') return n.getAttribute('alt') || '';
+        if (n.tagName === 'BR') return '\\n';
+        if (n.tagName === 'A') {
+          const title = n.getAttribute('title') || '';
+          return /^https?:\\/\\//.test(title) ? title : n.textContent.replace(/\\u2026$/, '');
+        }
+        return textOf(n);
+      }).join('');
+      return articles.map(a => {
+        const t = a.querySelector('a[href*="/status/"] time');
+        const link = t ? t.closest('a').getAttribute('href') : null;
+        const body = a.querySelector('[data-testid="tweetText"]');
+        return {href: link, datetime: t ? t.getAttribute('datetime') : null, text: body ? textOf(body) : ''};
+      });
+    }"""
 
     def __init__(self, page: Page, base_url: str, handle: str) -> None:
         self.page, self.url = page, f"{base_url}/{handle}"
