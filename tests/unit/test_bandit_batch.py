@@ -50,7 +50,7 @@ def test_batch_by_hand() -> None:
     start = tuple(b.prior("hook_pattern", a, CFG) for a in ARMS)
     out = add_outcomes(start, np.array([0, 0, 2]), np.array([0.5, 2.0, 0.1]), np.array([1.0, 0.5, 1.0]), CFG)
     # rewards enter divided by REWARD_SCALE = 3:
-    # x: 1·(0.5/3) + 0.5·(2/3) = 1/6 + 1/3 = 0.5 successes, 1·(5/6) + 0.5·(1/3) = 1.0 failures → Beta(1.5, 2.0)
+    # x: 1·(0.5/3) + 0.5·(2/3) = 0.5 successes, 1·(5/6) + 0.5·(1/3) = 1.0 failures → Beta(1.5, 2.0)
     # y untouched; z: 0.1/3 = 0.03333 successes, 0.96667 failures → Beta(1.03333, 1.96667)
     assert [(round(s.alpha, 5), round(s.beta, 5), s.pulls) for s in out] == [
         (1.5, 2.0, 2),
