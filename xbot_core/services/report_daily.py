@@ -129,8 +129,11 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
     )
     provisional = bool(maturity["maturing"].sum())
     kpis = kpis.with_columns(
-        # FPKI, reply rate and its uplift come from post metrics; followers from snapshots, novelty from text
-        pl.Series("provisional", [False] * 3 + [provisional] * 3 + [False] * 2, dtype=pl.Boolean)
+        # FPKI, reply rate and its uplift come from post metrics; followers from snapshots, novelty from text,
+        # post and incomplete-pass counts are counts of what is stored
+        pl.Series(
+            "provisional", [False] * 3 + [provisional] * 3 + [False] * (kpis.height - 6), dtype=pl.Boolean
+        )
     )
     return DailyReport(
         day=day,
