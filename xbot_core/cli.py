@@ -29,6 +29,7 @@ from xbot_core.commands import (
     reward,
     sandbox,
     serve,
+    server,
     x,
 )
 from xbot_core.errors import XbotError
@@ -52,6 +53,7 @@ app.command("resume")(ops.resume)
 app.command("post")(ops.post)
 app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
+app.add_typer(server.app, name="server")
 app.add_typer(report.app, name="report")
 app.command("lab")(lab.lab)
 
