@@ -17,6 +17,7 @@ if sys.argv[1:2] == ["demo"]:  # the progress bar and the summary are the demo's
 import typer
 
 from xbot_core.commands import (
+    account,
     api,
     budget,
     db,
@@ -54,6 +55,7 @@ app.command("post")(ops.post)
 app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
 app.add_typer(server.app, name="server")
+app.add_typer(account.app, name="account")
 app.add_typer(report.app, name="report")
 app.command("lab")(lab.lab)
 

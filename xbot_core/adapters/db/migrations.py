@@ -56,7 +56,7 @@ class MigrationState:
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """All migrations in version order; every up file needs its down file and versions are contiguous."""
+    """All migrations in version order; every up file needs its down file; numbers are unique and >= 1."""
     ups: dict[int, tuple[str, Path]] = {}
     downs: dict[int, Path] = {}
     for path in sorted(directory.glob("*.sql")):
@@ -72,8 +72,8 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             downs[version] = path
     if set(ups) != set(downs):
         raise MigrationError(f"migrations without a rollback or vice versa: {sorted(set(ups) ^ set(downs))}")
-    if sorted(ups) != list(range(1, len(ups) + 1)):
-        raise MigrationError(f"migration numbers must run 1..N without gaps, found {sorted(ups)}")
+    if any(v < 1 for v in ups):  # numbers are assigned per change, so gaps are allowed (applied in order)
+        raise MigrationError(f"migration numbers start at 1, found {sorted(ups)}")
     return [
         Migration(v, ups[v][0], ups[v][1].read_text("utf-8"), downs[v].read_text("utf-8"))
         for v in sorted(ups)
