@@ -22,6 +22,7 @@ from xbot_core.commands import (
     budget,
     db,
     demo,
+    deploy,
     generate,
     lab,
     learn,
@@ -56,6 +57,7 @@ app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
 app.add_typer(server.app, name="server")
 app.add_typer(account.app, name="account")
+app.command("deploy")(deploy.deploy)
 app.add_typer(report.app, name="report")
 app.command("lab")(lab.lab)
 

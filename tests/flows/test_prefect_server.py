@@ -1,4 +1,5 @@
-"""`xbot server`: Prefect's own server on Postgres answers, runs a project flow, and stops."""
+"""`xbot server` and `xbot deploy`: Prefect's own server on Postgres answers, runs a project flow, takes every
+account's deployments on a process work pool whose worker runs them, and stops."""
 
 from __future__ import annotations
 
@@ -72,8 +73,52 @@ def test_server_on_postgres_runs_a_flow_and_stops(prefect_db: str, clean_db: str
         with psycopg.connect(prefect_db.replace("postgresql+asyncpg://", "postgresql://")) as conn:
             stored = conn.execute("SELECT count(*) FROM flow_run WHERE id = %s", (runs[0]["id"],)).fetchone()
         assert stored == (1,)
+
+        _deploy_and_run_on_a_worker(state.api_url, clean_db, env)
     finally:
         assert prefect_server.stop(tmp_path) is True
     assert prefect_server.read_state(tmp_path) is None
     assert not prefect_server.healthy(state.api_url)
     assert prefect_server.stop(tmp_path) is False
+
+
+def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> None:
+    """`xbot deploy --pool` puts each account's flows on a process pool; a worker process runs one."""
+    with psycopg.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO accounts (handle, x_base_url, timezone)"
+            " VALUES ('alice_1', 'http://127.0.0.1:1', 'Europe/Berlin')"
+        )
+    xbot = [sys.executable, "-c", "from xbot_core.cli import main; main()"]
+    done = subprocess.run(
+        [*xbot, "deploy", "--pool", "xbot-test"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "10 deployments on pool xbot-test for 2 account(s)" in done.stdout
+
+    deployments = httpx.post(f"{api}/deployments/filter", json={"limit": 50}, timeout=10).json()
+    assert len(deployments) == 10 and {d["work_pool_name"] for d in deployments} == {"xbot-test"}
+    alice = {d["entrypoint"].split(":")[1]: d for d in deployments if d["name"] == "alice_1"}
+    assert set(alice) == {"plan_and_generate", "post_due", "collect_metrics", "learn", "render_reports"}
+    assert all(d["parameters"] == {"account": "alice_1"} for d in alice.values())
+    assert {d["schedules"][0]["schedule"]["timezone"] for d in alice.values()} == {"Europe/Berlin"}
+
+    run = httpx.post(
+        f"{api}/deployments/{alice['learn']['id']}/create_flow_run",
+        json={"parameters": {"seed": 3}},
+        timeout=10,
+    ).json()
+    worker = subprocess.run(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "xbot-test", "--run-once"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+    assert state["state_type"] == "COMPLETED", (state["state"], worker.stdout[-2000:], worker.stderr[-2000:])
+    with psycopg.connect(db) as conn:
+        trained = conn.execute(
+            "SELECT a.handle, r.status FROM training_runs r JOIN accounts a USING (account_id)"
+            " WHERE a.handle = 'alice_1'"
+        ).fetchall()
+    assert trained == [("alice_1", "insufficient_data")]
