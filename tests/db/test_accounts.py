@@ -138,3 +138,16 @@ def test_serve_schedules_every_enabled_account_in_its_time_zone(cli_db: str) -> 
     for s in SCHEDULES:
         assert (s.flow.name, s.flow.name, "America/New_York", None) in got
         assert (s.flow.name, "alice_1", "Europe/Berlin", "alice_1") in got
+
+
+def test_step_commands_take_account(cli_db: str) -> None:
+    assert runner.invoke(app, ["account", "add", "alice_1", "--timezone", "Europe/Berlin"]).exit_code == 0
+    out = runner.invoke(app, ["learn", "--account", "alice_1"])
+    assert out.exit_code == 0, out.output
+    with psycopg.connect(cli_db) as conn:
+        runs = conn.execute(
+            "SELECT a.handle FROM training_runs r JOIN accounts a USING (account_id)"
+        ).fetchall()
+    assert runs == [("alice_1",)]
+    unknown = runner.invoke(app, ["post", "--status", "--account", "nobody"])
+    assert isinstance(unknown.exception, ConfigError) and "no account 'nobody'" in str(unknown.exception)

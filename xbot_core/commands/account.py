@@ -13,6 +13,11 @@ from xbot_core.adapters.db.connection import connect, database_url
 from xbot_core.services import accounts
 from xbot_core.settings import get_settings
 
+# `--account` on every step command: another account's row supplies its settings (default: the configured one)
+AccountOption = Annotated[
+    str | None, typer.Option("--account", help="Account handle; default XBOT_ACCOUNT_HANDLE.")
+]
+
 app = typer.Typer(help="Accounts: each a row with its own settings; the configured one is the default.")
 
 
