@@ -139,6 +139,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_prefect(pid: int) -> bool:
+    """Whether the pid still is a Prefect server (a recycled pid after a reboot is not ours to stop)."""
+    try:
+        return b"prefect" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (not Linux): trust the pid
+
+
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     """Whether the server answers GET /api/health with 200."""
     try:
@@ -157,7 +165,7 @@ def read_state(data_dir: Path) -> ServerState | None:
         state = ServerState(**{k: raw[k] for k in ("pid", "api_url", "ui_url", "database", "log_file")})
     except (ValueError, KeyError, TypeError) as exc:
         raise PrefectServerError(f"unreadable server state {path}: {exc}") from None
-    running = _alive(state.pid)
+    running = _alive(state.pid) and _is_prefect(state.pid)
     return ServerState(**{**asdict(state), "running": running, "healthy": running and healthy(state.api_url)})
 
 
