@@ -10,6 +10,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 from typer.testing import CliRunner
 
+from tests.plugins.posting import SANDBOX_HANDLE
 from xbot_core.cli import app
 from xbot_core.errors import ConfigError
 from xbot_core.services import accounts, wiring
@@ -151,3 +152,21 @@ def test_step_commands_take_account(cli_db: str) -> None:
     assert runs == [("alice_1",)]
     unknown = runner.invoke(app, ["post", "--status", "--account", "nobody"])
     assert isinstance(unknown.exception, ConfigError) and "no account 'nobody'" in str(unknown.exception)
+
+
+@pytest.mark.browser
+def test_x_login_per_account_writes_its_own_0600_session(
+    cli_db: str, sandbox_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the sandbox knows one handle: here it is the second account, beside the configured main_acct
+    monkeypatch.setenv("XBOT_X_BASE_URL", sandbox_url)
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["account", "add", SANDBOX_HANDLE]).exit_code == 0
+    out = runner.invoke(app, ["x", "login", "--account", SANDBOX_HANDLE])
+    assert out.exit_code == 0, out.output
+    assert f"session saved (sandbox) for @{SANDBOX_HANDLE}" in out.output
+    own = tmp_path / "session" / f"{SANDBOX_HANDLE}.json"
+    assert own.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "session" / "storage_state.json").exists()  # the default account's file untouched
+    assert runner.invoke(app, ["x", "check", "--account", SANDBOX_HANDLE]).exit_code == 0
+    assert runner.invoke(app, ["x", "check"]).exit_code == 1  # the default account has no session yet

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from xbot_core.commands.account import AccountOption
 from xbot_core.errors import XbotError
+from xbot_core.services.accounts import settings_for_handle
 from xbot_core.settings import Settings, get_settings
 
 app = typer.Typer(help="The X session used by the browser adapter.", no_args_is_help=True)
@@ -65,9 +67,12 @@ def login(
             "--headed/--no-headed", help="Force or forbid a headed browser (default: if a display)."
         ),
     ] = None,
+    account: AccountOption = None,
 ) -> None:
-    """Create the session file (mode 0600); the sandbox logs in by itself, x.com needs a person or cookies."""
-    settings = get_settings()
+    """Create the session file (mode 0600); the sandbox logs in by itself, x.com needs a person or cookies.
+
+    With --account, that account's X site and its own session file (one 0600 file per account)."""
+    settings = settings_for_handle(get_settings(), account)
     try:
         how = asyncio.run(run_login(settings, cookies=cookies, headed=headed))
     except XbotError as exc:
@@ -77,14 +82,14 @@ def login(
 
 
 @app.command()
-def check() -> None:
+def check(account: AccountOption = None) -> None:
     """Exit 0 if the saved session is still logged in, 1 if not."""
     from playwright.async_api import async_playwright
 
     from xbot_core.adapters.x_browser.browser import launch_chromium
     from xbot_core.adapters.x_browser.session import check_session
 
-    settings = get_settings()
+    settings = settings_for_handle(get_settings(), account)
     if not settings.session_file.is_file():
         typer.echo("no session file; run `xbot x login`", err=True)
         raise typer.Exit(1)

@@ -102,6 +102,17 @@ def resolve(pool: ConnectionPool, settings: Settings, handle: str | None) -> tup
     return settings_for(settings, row), row.account_id
 
 
+def settings_for_handle(settings: Settings, handle: str | None) -> Settings:
+    """`resolve` for one-off commands (`xbot x login --account`): a short connection, not a pool."""
+    if handle is None or handle == settings.account_handle:
+        return settings
+    with connect(database_url(settings)) as conn:
+        row = accounts_repo.account_by_handle(conn, handle)
+    if row is None:
+        raise ConfigError(f"no account {handle!r} (xbot account add {handle})")
+    return settings_for(settings, row)
+
+
 @dataclass(frozen=True)
 class Scheduled:
     """An account the scheduler serves: its handle (None = the configured default) and its time zone."""
