@@ -112,6 +112,7 @@ def test_hidden_analytics_leave_the_analytics_metrics_unread(
     """The sandbox's `hide_analytics` switch answers GET /2/tweets/analytics with a per-post error: the public
     counts are read, follows / profile visits / URL clicks come back None (never 0), so collection stores the
     pass as incomplete (domain.completeness, shared with the browser backend)."""
+
     async def go() -> None:
         async with logged_in_client(sandbox_admin.url, tmp_path) as x:
             ref = await x.publish("Hidden analytics: the public counts still arrive.")

@@ -43,8 +43,19 @@ def _rows(url: str) -> list[tuple[object, ...]]:
 def test_add_list_disable(cli_db: str, tmp_path: Path) -> None:
     out = runner.invoke(
         app,
-        ["account", "add", "alice_1", "--timezone", "Europe/Berlin", "--max-posts-per-hour", "2",
-         "--min-post-interval-s", "900", "--experiment-plan", str(PLAN)],
+        [
+            "account",
+            "add",
+            "alice_1",
+            "--timezone",
+            "Europe/Berlin",
+            "--max-posts-per-hour",
+            "2",
+            "--min-post-interval-s",
+            "900",
+            "--experiment-plan",
+            str(PLAN),
+        ],
     )
     assert out.exit_code == 0, out.output
     assert "account alice_1 added" in out.output
@@ -93,10 +104,23 @@ def test_wiring_builds_deps_for_the_accounts_own_settings(cli_db: str, db_pool: 
     settings = load_settings(
         database_url=cli_db, account_handle="main_acct", max_posts_per_hour=4, min_post_interval_s=300
     )
-    assert runner.invoke(
-        app, ["account", "add", "alice_1", "--timezone", "Europe/Berlin", "--max-posts-per-hour", "2",
-              "--x-base-url", "http://127.0.0.1:9999/"],
-    ).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "account",
+                "add",
+                "alice_1",
+                "--timezone",
+                "Europe/Berlin",
+                "--max-posts-per-hour",
+                "2",
+                "--x-base-url",
+                "http://127.0.0.1:9999/",
+            ],
+        ).exit_code
+        == 0
+    )
     with psycopg.connect(cli_db) as conn:
         alice_id = conn.execute("SELECT account_id FROM accounts WHERE handle = 'alice_1'").fetchone()
 
@@ -104,7 +128,11 @@ def test_wiring_builds_deps_for_the_accounts_own_settings(cli_db: str, db_pool: 
     assert (deps.account_id,) == alice_id
     s = deps.settings
     assert (s.account_handle, s.timezone, s.max_posts_per_hour, s.min_post_interval_s, s.x_base_url) == (
-        "alice_1", "Europe/Berlin", 2, 300, "http://127.0.0.1:9999"
+        "alice_1",
+        "Europe/Berlin",
+        2,
+        300,
+        "http://127.0.0.1:9999",
     )
     assert s.session_file == settings.data_dir / "session" / "alice_1.json"
 

@@ -62,7 +62,11 @@ def test_server_on_postgres_runs_a_flow_and_stops(
         env.update({"PREFECT_API_URL": state.api_url, "XBOT_DATABASE_URL": clean_db, "DO_NOT_TRACK": "1"})
         done = subprocess.run(
             [sys.executable, "-c", "from flows.learn import learn; print(learn(seed=1))"],
-            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=180,
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert done.returncode == 0, done.stderr[-2000:]
 
@@ -95,7 +99,11 @@ def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> str:
         )
     xbot = [sys.executable, "-c", "from xbot_core.cli import main; main()"]
     done = subprocess.run(
-        [*xbot, "deploy", "--pool", "xbot-test"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        [*xbot, "deploy", "--pool", "xbot-test"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -115,7 +123,11 @@ def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> str:
     ).json()
     worker = subprocess.run(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", "xbot-test", "--run-once"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=240,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert worker.returncode == 0, worker.stderr[-2000:]
     state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()

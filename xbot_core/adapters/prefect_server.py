@@ -119,7 +119,9 @@ def check_database_url(url: str) -> str:
     """A Prefect database URL must be an SQLAlchemy asyncpg URL; anything else is a one-line ConfigError."""
     if not url.startswith("postgresql+asyncpg://"):
         scheme = url.split("://", 1)[0] if "://" in url else url[:20]
-        raise ConfigError(f"XBOT_PREFECT_DATABASE_URL must start with postgresql+asyncpg://, got {scheme}://…")
+        raise ConfigError(
+            f"XBOT_PREFECT_DATABASE_URL must start with postgresql+asyncpg://, got {scheme}://…"
+        )
     return url
 
 
@@ -191,8 +193,18 @@ def start(
     env["PREFECT_UI_API_URL"] = api_url  # else the UI calls the default port, not this server
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port),
-             "--analytics-off"],
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--analytics-off",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
