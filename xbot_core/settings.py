@@ -210,6 +210,13 @@ class Settings(BaseSettings):
             config_checks.database_url(v.get_secret_value())
         return v
 
+    @field_validator("prefect_database_url")
+    @classmethod
+    def _prefect_database_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql+asyncpg:// URL (Prefect's async Postgres driver)")
+        return v
+
     @field_validator("api_token")
     @classmethod
     def _api_token(cls, v: SecretStr | None) -> SecretStr | None:
