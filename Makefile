@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: help setup chromium kernel db demo test test-pg15 lab lint bench clean
+.PHONY: help setup chromium kernel db demo test test-pg15 lab lint bench clean serve
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ test: setup ## Run the whole test suite (unit, db, browser, flows, notebooks)
 test-pg15: setup ## Run the db tests against Debian's PostgreSQL 15 on 127.0.0.1 (second target)
 	@bash .ci/pg15.sh start
 	XBOT_TEST_DATABASE_URL="$$(bash .ci/pg15.sh url)" $(PY) -m pytest -m db $(PYTEST_ARGS)
+
+serve: setup db ## Prefect's server with its UI on http://127.0.0.1:4200, then every deployment served against it
+	$(VENV)/bin/xbot server start
+	PREFECT_API_URL=http://127.0.0.1:$${XBOT_PREFECT_PORT:-4200}/api $(VENV)/bin/xbot serve
 
 lab: setup ## Open JupyterLab on notebooks/ with the project's kernel and database settings
 	$(VENV)/bin/xbot lab

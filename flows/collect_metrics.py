@@ -19,7 +19,9 @@ async def collect(deps: steps.StepDeps, limit: int, now: datetime | None) -> dic
 
 
 @flow(name="collect_metrics")
-async def collect_metrics(limit: int = 500, now: datetime | None = None) -> dict[str, Any]:
+async def collect_metrics(
+    limit: int = 500, now: datetime | None = None, account: str | None = None
+) -> dict[str, Any]:
     """Collect pass 1 and pass 2 of every post that is due (oldest first, up to `limit` passes)."""
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         return await collect(deps, limit, now)

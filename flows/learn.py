@@ -19,7 +19,7 @@ def learn_task(deps: steps.StepDeps, seed: int, now: datetime | None) -> dict[st
 
 
 @flow(name="learn")
-def learn(seed: int = 0, now: datetime | None = None) -> dict[str, Any]:
+def learn(seed: int = 0, now: datetime | None = None, account: str | None = None) -> dict[str, Any]:
     """One learning run on the account's outcomes of the configured data kind (simulated on the sandbox)."""
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         return learn_task(deps, seed, now)

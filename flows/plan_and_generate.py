@@ -22,11 +22,15 @@ def plan(
 
 @flow(name="plan_and_generate")
 def plan_and_generate(
-    count: int = 2, seed: int | None = None, experiment_start: date | None = None, now: datetime | None = None
+    count: int = 2,
+    seed: int | None = None,
+    experiment_start: date | None = None,
+    now: datetime | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """Plan `count` decisions and generate their posts (queued, or skipped with the reason).
 
     `experiment_start` stores the experiment plan from that day (idempotent; pass the same day every run).
     """
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         return plan(deps, count, seed, experiment_start, now)

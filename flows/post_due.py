@@ -18,7 +18,9 @@ async def post(deps: steps.StepDeps, max_posts: int, now: datetime | None) -> di
 
 
 @flow(name="post_due")
-async def post_due(max_posts: int = 1, now: datetime | None = None) -> dict[str, Any]:
+async def post_due(
+    max_posts: int = 1, now: datetime | None = None, account: str | None = None
+) -> dict[str, Any]:
     """Publish up to `max_posts` due decisions; shadow mode closes them as skipped instead."""
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         return await post(deps, max_posts, now)

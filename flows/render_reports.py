@@ -26,8 +26,9 @@ def render_reports(
     experiment_start: date | None = None,
     seed: int = 7,
     now: datetime | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """Render the `kind` reports (daily | experiment | all) for `report_date` (default: yesterday by the
     clock); the experiment report covers the 7 days from `experiment_start` (default: 6 days before)."""
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         return render(deps, kind, report_date, experiment_start, seed, now)

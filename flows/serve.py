@@ -14,6 +14,7 @@ from flows.learn import learn
 from flows.plan_and_generate import plan_and_generate
 from flows.post_due import post_due
 from flows.render_reports import render_reports
+from xbot_core.services.accounts import Scheduled, scheduled
 from xbot_core.settings import get_settings
 
 
@@ -35,14 +36,25 @@ SCHEDULES: tuple[Schedule, ...] = (
 )
 
 
-def deployments(timezone: str | None = None) -> list[Any]:
-    """One RunnerDeployment per flow, named after the flow, its cron read in `timezone` (default
-    XBOT_TIMEZONE, the account's zone)."""
+def deployments(timezone: str | None = None, accounts: list[Scheduled] | None = None) -> list[Any]:
+    """One RunnerDeployment per flow and account, its cron read in the account's time zone.
+
+    The default account's deployments are named after the flow (`learn/learn`) and run with no `account`
+    parameter; another account's are named after its handle (`learn/alice`) and pass `account`. With no
+    `accounts`, only the default account, in `timezone` (default XBOT_TIMEZONE).
+    """
     from prefect.schedules import Cron
 
-    tz = timezone or get_settings().timezone
+    if accounts is None:
+        accounts = [Scheduled(None, timezone or get_settings().timezone)]
     return [
-        s.flow.to_deployment(name=s.flow.name, schedules=[Cron(s.cron, timezone=tz)], description=s.note)
+        s.flow.to_deployment(
+            name=a.handle or s.flow.name,
+            schedules=[Cron(s.cron, timezone=a.timezone)],
+            description=f"{s.note} ({a.handle or 'default account'})",
+            parameters={"account": a.handle} if a.handle else {},
+        )
+        for a in accounts
         for s in SCHEDULES
     ]
 
@@ -51,7 +63,7 @@ def main(limit: int | None = None) -> None:
     """Serve all deployments until interrupted (flow runs execute in subprocesses of this process)."""
     from prefect import serve
 
-    serve(*deployments(), limit=limit)
+    serve(*deployments(accounts=scheduled(get_settings())), limit=limit)
 
 
 if __name__ == "__main__":

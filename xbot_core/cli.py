@@ -17,10 +17,12 @@ if sys.argv[1:2] == ["demo"]:  # the progress bar and the summary are the demo's
 import typer
 
 from xbot_core.commands import (
+    account,
     api,
     budget,
     db,
     demo,
+    deploy,
     generate,
     imports,
     lab,
@@ -31,6 +33,7 @@ from xbot_core.commands import (
     reward,
     sandbox,
     serve,
+    server,
     x,
 )
 from xbot_core.errors import XbotError
@@ -63,6 +66,9 @@ app.command("resume")(ops.resume)
 app.command("post")(ops.post)
 app.command("collect")(ops.collect)
 app.command("serve")(serve.serve)
+app.add_typer(server.app, name="server")
+app.add_typer(account.app, name="account")
+app.command("deploy")(deploy.deploy)
 app.add_typer(report.app, name="report")
 app.add_typer(imports.app, name="import")
 app.add_typer(plan.app, name="plan")

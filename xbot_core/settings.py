@@ -187,6 +187,13 @@ class Settings(BaseSettings):
     )
     reports_dir: Path = Field(default=PROJECT_DIR / "reports", description="Where rendered HTML goes.")
 
+    prefect_database_url: SecretStr | None = Field(
+        default=None,
+        description="Database of `xbot server` (postgresql+asyncpg://); unset: database `prefect` on the "
+        "embedded server.",
+    )
+    prefect_port: int = Field(default=4200, ge=1, le=65535, description="Port of `xbot server` (UI and API).")
+
     api_host: str = Field(default="127.0.0.1", description="Where `xbot api` binds.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port of `xbot api`.")
     api_token: SecretStr | None = Field(default=None, description="Bearer token required by the API if set.")
@@ -201,6 +208,13 @@ class Settings(BaseSettings):
     def _database_url(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None:
             config_checks.database_url(v.get_secret_value())
+        return v
+
+    @field_validator("prefect_database_url")
+    @classmethod
+    def _prefect_database_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql+asyncpg:// URL (Prefect's async Postgres driver)")
         return v
 
     @field_validator("api_token")

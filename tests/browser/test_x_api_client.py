@@ -106,6 +106,29 @@ def test_publish_metrics_followers_exact_in_either_generation(
     run(go())
 
 
+def test_hidden_analytics_leave_the_analytics_metrics_unread(
+    sandbox_admin: SandboxAdmin, tmp_path: Path
+) -> None:
+    """The sandbox's `hide_analytics` switch answers GET /2/tweets/analytics with a per-post error: the public
+    counts are read, follows / profile visits / URL clicks come back None (never 0), so collection stores the
+    pass as incomplete (domain.completeness, shared with the browser backend)."""
+
+    async def go() -> None:
+        async with logged_in_client(sandbox_admin.url, tmp_path) as x:
+            ref = await x.publish("Hidden analytics: the public counts still arrive.")
+            sandbox_admin.set_clock((ref.posted_at + timedelta(hours=1)).isoformat())  # type: ignore[operator]
+            sandbox_admin.faults(hide_analytics=True)
+            [hidden] = await x.read_metrics_many([ref])
+            assert isinstance(hidden, Metrics)
+            assert hidden.impressions == sandbox_admin.post_truth(ref.tweet_id)["accrued"]["impressions"]
+            assert (hidden.new_follows, hidden.profile_visits, hidden.link_clicks) == (None, None, None)
+            sandbox_admin.faults(hide_analytics=False)
+            [shown] = await x.read_metrics_many([ref])
+            assert isinstance(shown, Metrics) and shown.new_follows is not None
+
+    run(go())
+
+
 def test_hundred_ids_per_call_and_posts_made_on_the_site(sandbox_admin: SandboxAdmin, tmp_path: Path) -> None:
     site = logged_in(sandbox_admin.url)
     ids = [

@@ -115,6 +115,8 @@ BAD: dict[str, st.SearchStrategy[str]] = {
     "api_host": _bad_host,
     "api_port": _ints_outside(1, 65535),
     "api_token": st.one_of(st.just(""), st.text(alphabet="abcdef0123456789", max_size=31)),
+    "prefect_database_url": st.sampled_from(["", "sqlite:///p.db", "postgresql://u@127.0.0.1/prefect", "x"]),
+    "prefect_port": _ints_outside(1, 65535),
     "x_backend": _text.filter(lambda s: s not in {"browser", "api"}),
     "x_api_base_url": _bad_url,
     "x_api_timeout_s": st.one_of(_non_finite, st.sampled_from(["0", "-1", "121", "soon"])),

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from xbot_core.commands.account import AccountOption
+
 
 def generate(
     count: Annotated[
@@ -16,13 +18,14 @@ def generate(
         typer.Option("--topic", help="Topic to write about (repeatable; default built-in list)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Planner seed (default: random).")] = None,
+    account: AccountOption = None,
 ) -> None:
     """Plan, generate, validate and queue posts; prints one line per decision and the day's LLM budget."""
     from xbot_core.services import steps, wiring
     from xbot_core.services.budget import budget_status
     from xbot_core.settings import get_settings
 
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         report = steps.plan_step(deps, count=count, seed=seed, topics=tuple(topic) if topic else None)
         for d, r in zip(report.planned, report.results, strict=True):
             arms = f"{d.content_type}/{d.hook_pattern}/{d.timing_slot}"

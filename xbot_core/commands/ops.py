@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from xbot_core.commands.account import AccountOption
 from xbot_core.errors import ConfigError
 from xbot_core.services import ops, posting, steps, wiring
 from xbot_core.settings import get_settings
@@ -57,9 +58,10 @@ def post(
     status: Annotated[
         bool, typer.Option("--status", help="Show queue, guards and kill switch; post nothing.")
     ] = False,
+    account: AccountOption = None,
 ) -> None:
     """Run the posting step once: reconcile expired claims, then publish what is due (exactly once)."""
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         if status:
             _echo(posting.queue_status(deps.pool, deps.account_id, now=deps.now(), settings=deps.settings))
         else:
@@ -68,7 +70,8 @@ def post(
 
 def collect(
     limit: Annotated[int, typer.Option(min=1, help="At most this many passes in this run.")] = 500,
+    account: AccountOption = None,
 ) -> None:
     """Run the collection step once: every due pass (T+1h, T+24h) not stored yet, plus a follower snapshot."""
-    with wiring.open_deps(get_settings()) as deps:
+    with wiring.open_deps(get_settings(), account) as deps:
         _echo(asdict(asyncio.run(steps.collect_step(deps, limit=limit))))

@@ -24,7 +24,7 @@ def serve(
     ] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many concurrent flow runs.")] = None,
 ) -> None:
-    """Serve plan_and_generate, post_due, collect_metrics, learn and render_reports on their schedules.
+    """Serve each flow on its schedule for every enabled account (crons in the account's time zone).
 
     Without PREFECT_API_URL Prefect runs a temporary local server in this process; with it, the deployments
     register on that server (scale-out: README). Ctrl-C stops.
@@ -34,11 +34,15 @@ def serve(
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows import serve as flows_serve
+    from xbot_core.services.accounts import scheduled
     from xbot_core.settings import get_settings
 
-    tz = get_settings().timezone
-    for s in flows_serve.SCHEDULES:
-        typer.echo(f"{s.flow.name:<18} cron '{s.cron}' ({tz})  {s.note}")
+    settings = get_settings()
+    for a in scheduled(settings):
+        for s in flows_serve.SCHEDULES:
+            name = f"{s.flow.name}/{a.handle or s.flow.name}"
+            who = a.handle or settings.account_handle
+            typer.echo(f"{name:<32} cron '{s.cron}' ({a.timezone})  {s.note}  @{who}")
     if list_only:
         return
     flows_serve.main(limit=limit)

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from xbot_core.commands.account import AccountOption
 from xbot_core.errors import XbotError
+from xbot_core.services.accounts import settings_for_handle
 from xbot_core.settings import Settings, get_settings
 
 app = typer.Typer(help="The X session used by the browser adapter.", no_args_is_help=True)
@@ -68,9 +70,12 @@ def login(
     api: Annotated[
         bool, typer.Option("--api", help="Log in the X API backend instead (OAuth 2.0 with PKCE).")
     ] = False,
+    account: AccountOption = None,
 ) -> None:
-    """Create the session file (mode 0600); the sandbox logs in by itself, x.com needs a person or cookies."""
-    settings = get_settings()
+    """Create the session file (mode 0600); the sandbox logs in by itself, x.com needs a person or cookies.
+
+    With --account, that account's X site and its own session file (one 0600 file per account)."""
+    settings = settings_for_handle(get_settings(), account)
     if api:
         from xbot_core.adapters.x_api.login import run_api_login
 
@@ -104,6 +109,7 @@ def check(
             "metric that could not be read.",
         ),
     ] = False,
+    account: AccountOption = None,
 ) -> None:
     """Exit 0 if the saved session is still logged in (and, with --deep, every metric was read), 1 if not."""
     from playwright.async_api import async_playwright
@@ -111,7 +117,7 @@ def check(
     from xbot_core.adapters.x_browser.browser import launch_chromium
     from xbot_core.adapters.x_browser.session import check_session
 
-    settings = get_settings()
+    settings = settings_for_handle(get_settings(), account)
     if not settings.session_file.is_file():
         typer.echo("no session file; run `xbot x login`", err=True)
         raise typer.Exit(1)
@@ -132,14 +138,14 @@ def check(
 
 
 def _deep(settings: Settings) -> bool:
-    """Run the deep check through the runtime's X client; prints one line, False when anything is missing."""
-    from xbot_core.services.runtime import open_runtime, open_x
+    """Run the deep check through the configured X client; prints one line, False when anything is missing."""
+    from xbot_core.services import wiring
     from xbot_core.services.x_check import deep_check
 
     async def go() -> bool:
-        with open_runtime(settings) as rt:
-            async with open_x(rt) as x:
-                result = await deep_check(rt.pool, x, rt.account_id)
+        with wiring.open_deps(settings) as deps:
+            async with deps.open_x() as x:
+                result = await deep_check(deps.pool, x, deps.account_id)
         typer.echo(result.summary(), err=not result.ok)
         return result.ok
 

@@ -261,6 +261,9 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
             if post is None or post.handle.lower() != handle.lower():  # analytics only of your own posts
                 errors.append(not_found(gen, "post", tweet_id))
                 continue
+            if state.analytics_hidden:  # the `hide_analytics` switch: X has no analytics for the post
+                errors.append(not_found(gen, "post", tweet_id))
+                continue
             buckets = []
             for lo, hi in itertools.pairwise(edges):
                 a = analytics_values(accrued(state, post, lo))

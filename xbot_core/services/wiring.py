@@ -20,6 +20,7 @@ from xbot_core.adapters.clock import Clock, make_clock
 from xbot_core.adapters.db.connection import database_url, open_pool
 from xbot_core.adapters.db.repositories import ensure_account
 from xbot_core.adapters.x_browser.models import XClient
+from xbot_core.services import accounts
 from xbot_core.services.steps import StepDeps
 from xbot_core.settings import Settings
 
@@ -28,18 +29,25 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def open_deps(settings: Settings) -> Iterator[StepDeps]:
-    """A pool for this block and the steps' dependencies over it (the account row is ensured once)."""
+def open_deps(settings: Settings, account: str | None = None) -> Iterator[StepDeps]:
+    """A pool for this block and the steps' dependencies over it, for `account` (default: the configured
+    one, whose row is ensured from settings; another handle's row supplies its own settings)."""
     with open_pool(database_url(settings), max_size=settings.db_pool_max) as pool:
-        yield deps_for(settings, pool)
+        yield deps_for(settings, pool, account)
 
 
-def deps_for(settings: Settings, pool: ConnectionPool) -> StepDeps:
+def deps_for(settings: Settings, pool: ConnectionPool, account: str | None = None) -> StepDeps:
     """The steps' dependencies over an open pool: account, clock, browser and LLM factories, data kind."""
-    with pool.connection() as conn:
-        account_id = ensure_account(
-            conn, settings.account_handle, settings.x_base_url, str(settings.session_file), settings.timezone
-        )
+    settings, account_id = accounts.resolve(pool, settings, account)
+    if account_id is None:
+        with pool.connection() as conn:
+            account_id = ensure_account(
+                conn,
+                settings.account_handle,
+                settings.x_base_url,
+                str(settings.session_file),
+                settings.timezone,
+            )
     clock = make_clock(settings)
     return StepDeps(
         pool=pool,
