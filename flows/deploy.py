@@ -46,5 +46,12 @@ def deploy_all(pool: str, accounts: list[Scheduled]) -> list[Any]:
                     parameters={"account": a.handle} if a.handle else {},
                 )
             )
-    ids = deploy(*deployments, work_pool_name=pool, print_next_steps_message=False, ignore_warnings=True)
-    return list(ids)
+    # from_source/to_deployment/deploy are sync here (no running event loop): Prefect's sync_compatible
+    # types them as "value or coroutine"
+    ids = deploy(
+        *deployments,  # type: ignore[arg-type]
+        work_pool_name=pool,
+        print_next_steps_message=False,
+        ignore_warnings=True,
+    )
+    return list(ids)  # type: ignore[arg-type]
