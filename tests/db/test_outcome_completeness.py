@@ -45,7 +45,7 @@ def test_daily_report_counts_incomplete_passes_of_the_window(clean_db: str, acco
     assert complete[(str(b), 1)] is False and complete[(str(b), 2)] is True
     source = analytics.Source(url=clean_db, account_id=account_id, handle="x", simulated=False)
     report = report_daily.build(source, T0.date() + timedelta(days=1))
-    kpi = dict(report.kpis.iter_rows())
+    kpi = {metric: value for metric, value, *_ in report.kpis.iter_rows()}
     # by hand: 5 ok passes in the window (a1 a2 b1 b2 c2), 2 incomplete (b1, c2)
     assert kpi["incomplete passes 7d"] == 2.0
     assert kpi["incomplete share 7d"] == pytest.approx(0.4)

@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from tests.plugins.db import TEST_PGDATA
+from tests.plugins.notebooks import CHROMIUM_ARGS
 from xbot_core.adapters import prefect_server
 from xbot_core.settings import PROJECT_DIR
 
@@ -30,6 +31,19 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def ui_browser() -> Iterator[Any]:
+    """Chromium for this test only: the session-wide one (tests/plugins/notebooks.py) keeps Playwright's sync
+    loop running in the main thread, which would break later tests that call asyncio.run (test_serve)."""
+    from playwright.sync_api import sync_playwright
+
+    path = os.environ.get("XBOT_CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture()
@@ -47,7 +61,7 @@ def prefect_db() -> Iterator[str]:
 
 
 def test_server_on_postgres_runs_a_flow_and_stops(
-    prefect_db: str, clean_db: str, tmp_path: Path, chromium: Any
+    prefect_db: str, clean_db: str, tmp_path: Path, ui_browser: Any
 ) -> None:
     port = _free_port()
     state = prefect_server.start(tmp_path, prefect_db, port=port)
@@ -82,7 +96,7 @@ def test_server_on_postgres_runs_a_flow_and_stops(
         assert stored == (1,)
 
         run_id = _deploy_and_run_on_a_worker(state.api_url, clean_db, env)
-        _check_the_ui(chromium, state.ui_url, run_id)
+        _check_the_ui(ui_browser, state.ui_url, run_id)
     finally:
         assert prefect_server.stop(tmp_path) is True
     assert prefect_server.read_state(tmp_path) is None
