@@ -161,13 +161,26 @@ def test_concurrent_reservations_never_pass_the_limit(x_pool: ConnectionPool, tm
     assert day_row(x_pool) == (Decimal("0.050000"), Decimal("0.000000"), Decimal("0.050000"))
 
 
-def test_missing_tables_are_named(clean_db: str, tmp_path: Path) -> None:
-    with ConnectionPool(clean_db, min_size=1, max_size=1) as pool:
-        with pool.connection() as conn:
-            if conn.execute("SELECT to_regclass('x_api_usage') IS NOT NULL").fetchone() == (True,):
-                pytest.skip("migration 0003 is merged: the tables exist")
-        with pytest.raises(ConfigError, match="migration 0003"):
-            XApiBudget(pool, load_settings(data_dir=tmp_path)).check_schema()
+def test_missing_tables_are_named(server_url: str, tmp_path: Path) -> None:
+    """A database migrated only to 0002 (before the X API cost tables): the API backend refuses to start."""
+    from psycopg import sql
+
+    from xbot_core.adapters.db import migrations
+
+    name = "xbot_x_api_before_0003"
+    info = psycopg.conninfo.conninfo_to_dict(server_url)
+    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})  # type: ignore[arg-type]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        assert migrations.migrate(url, to=2) == [1, 2]
+        with ConnectionPool(url, min_size=1, max_size=1) as pool:
+            with pytest.raises(ConfigError, match="migration 0003"):
+                XApiBudget(pool, load_settings(data_dir=tmp_path)).check_schema()
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_budget_command_shows_both(
