@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,20 @@ def exports_dir() -> Path:
 
 def legacy_files() -> list[Path]:
     return sorted(exports_dir().glob(LEGACY_GLOB))
+
+
+def import_legacy(conn: Any) -> None:
+    """The rOpenSci legacy exports imported as that account's history (UTC), as of the files' end dates."""
+    from datetime import date
+
+    from xbot_core.services.imports import import_exports
+
+    import_exports(
+        conn,
+        legacy_files(),
+        handle="rOpenSci",
+        x_base_url="https://x.com",
+        default_timezone="UTC",
+        as_of=None,
+        today=date(2026, 12, 2),
+    )

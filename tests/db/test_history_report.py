@@ -9,7 +9,7 @@ import polars as pl
 import psycopg
 import pytest
 
-from tests.x_analytics_data import legacy_files
+from tests.x_analytics_data import import_legacy, legacy_files
 from xbot_core.domain.history_analysis import STATUS_OK, history_table, with_features
 from xbot_core.domain.x_analytics import parse_export
 from xbot_core.services.history_report import load_history
@@ -20,15 +20,7 @@ pytestmark = pytest.mark.db
 
 def test_history_from_the_database_matches_the_parsed_files(clean_db: str) -> None:
     with psycopg.connect(clean_db) as conn:
-        import_exports(
-            conn,
-            legacy_files(),
-            handle="rOpenSci",
-            x_base_url="https://x.com",
-            default_timezone="UTC",
-            as_of=None,
-            today=date(2026, 12, 2),
-        )
+        import_legacy(conn)
     data = load_history(clean_db, "rOpenSci")
     assert data.posts.height == 374 and data.timezone == "UTC"
     assert data.posts["follows"].sum() == 37 and data.posts["impressions"].sum() == 1_857_985

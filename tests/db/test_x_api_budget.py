@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from tests.plugins.sandbox import SandboxAdmin
 from tests.plugins.x_api import oauth2_token
 from xbot_core.adapters.clock import SandboxClock
-from xbot_core.adapters.db.migrations import MIGRATIONS_DIR
 from xbot_core.adapters.x_api import make_api_client
 from xbot_core.adapters.x_api.auth import TokenFile, TokenSet
 from xbot_core.adapters.x_api.client import CallRecord
@@ -32,24 +31,15 @@ from xbot_core.settings import Settings, get_settings, load_settings
 
 pytestmark = pytest.mark.db
 
-MIGRATION = MIGRATIONS_DIR / "0003_x_api_usage"
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 
 @pytest.fixture
 def x_api_db(clean_db: str) -> Iterator[str]:
-    """The clean database with migration 0003 applied , then rolled
-    back so the session database keeps exactly the migrated catalog."""
-    applied = False
+    """The clean (migrated) database with the X API cost tables emptied."""
     with psycopg.connect(clean_db, autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass('x_api_usage') IS NULL").fetchone() == (True,):
-            conn.execute(Path(f"{MIGRATION}.up.sql").read_text(encoding="utf-8"))
-            applied = True
         conn.execute("TRUNCATE x_api_usage, x_api_budget_days RESTART IDENTITY CASCADE")
     yield clean_db
-    if applied:
-        with psycopg.connect(clean_db, autocommit=True) as conn:
-            conn.execute(Path(f"{MIGRATION}.down.sql").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import psycopg
 import pytest
 
 from tests.browser.test_sandbox_http import create, logged_in
-from tests.db.test_x_api_budget import MIGRATION
 from tests.plugins.posting import PostingEnv
 from tests.plugins.sandbox import SandboxAdmin
 from tests.plugins.x_api import oauth2_token
@@ -32,23 +31,16 @@ LINKED = "Why small batches win: https://example.com/notes/small-batches-beat-bi
 def api_env(
     make_posting_env: Callable[..., PostingEnv], sandbox_admin: SandboxAdmin, tmp_path: Path
 ) -> Iterator[PostingEnv]:
-    """A posting env on the API backend, logged in through the sandbox's PKCE flow, migration 0003 applied."""
+    """A posting env on the API backend, logged in through the sandbox's PKCE flow, cost tables emptied."""
     env = make_posting_env(
         x_backend="api", x_api_base_url=sandbox_admin.url, data_dir=tmp_path, lease_seconds=5
     )
     TokenFile(env.settings.api_token_file).save(
         TokenSet.from_response(oauth2_token(sandbox_admin.url), now=time.time())
     )
-    applied = False
     with psycopg.connect(env.db_url, autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass('x_api_usage') IS NULL").fetchone() == (True,):
-            conn.execute(Path(f"{MIGRATION}.up.sql").read_text(encoding="utf-8"))
-            applied = True
         conn.execute("TRUNCATE x_api_usage, x_api_budget_days RESTART IDENTITY CASCADE")
     yield env
-    if applied:
-        with psycopg.connect(env.db_url, autocommit=True) as conn:
-            conn.execute(Path(f"{MIGRATION}.down.sql").read_text(encoding="utf-8"))
 
 
 @asynccontextmanager

@@ -4,16 +4,14 @@ with formatted tables, the 'not enough data' line and no CDN; reports/index.html
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from tests.x_analytics_data import legacy_files
+from tests.x_analytics_data import import_legacy
 from xbot_core.cli import app
-from xbot_core.services.imports import import_exports
 from xbot_core.settings import get_settings
 
 pytestmark = [pytest.mark.db, pytest.mark.notebooks, pytest.mark.slow]
@@ -22,15 +20,7 @@ pytestmark = [pytest.mark.db, pytest.mark.notebooks, pytest.mark.slow]
 @pytest.fixture
 def history_env(clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     with psycopg.connect(clean_db) as conn:
-        import_exports(
-            conn,
-            legacy_files(),
-            handle="rOpenSci",
-            x_base_url="https://x.com",
-            default_timezone="UTC",
-            as_of=None,
-            today=date(2026, 12, 2),
-        )
+        import_legacy(conn)
     monkeypatch.setenv("XBOT_DATABASE_URL", clean_db)
     monkeypatch.setenv("XBOT_REPORTS_DIR", str(tmp_path))
     get_settings.cache_clear()

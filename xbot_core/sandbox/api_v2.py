@@ -59,6 +59,16 @@ from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
 
 
 # ---- the router ----------------------------------------------------------------------------------------
+def data_and_errors(data: list[Any], errors: list[Any]) -> dict[str, Any]:
+    """X's partial-success body: `data` and `errors` each present only when non-empty."""
+    body: dict[str, Any] = {}
+    if data:
+        body["data"] = data
+    if errors:
+        body["errors"] = errors
+    return body
+
+
 def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRouter:
     """Routes under /2 (X API v2) and /i/oauth2/authorize; mounted by the sandbox app."""
     router = APIRouter(tags=["x-api-v2"])
@@ -214,12 +224,7 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
                 errors.append(not_found(gen, "post", tweet_id))
             else:
                 data.append(post_view(post, gen, wanted))
-        body: dict[str, Any] = {}
-        if data:
-            body["data"] = data
-        if errors:
-            body["errors"] = errors
-        return JSONResponse(body, headers=headers)
+        return JSONResponse(data_and_errors(data, errors), headers=headers)
 
     @router.get("/2/tweets/analytics")
     @answer
@@ -275,12 +280,7 @@ def build_api_router(state: SandboxState, auth: ApiAuth | None = None) -> APIRou
                     }
                 )
             data.append({"id": tweet_id, "timestamped_metrics": buckets})
-        body: dict[str, Any] = {}
-        if data:
-            body["data"] = data
-        if errors:
-            body["errors"] = errors
-        return JSONResponse(body, headers=headers)
+        return JSONResponse(data_and_errors(data, errors), headers=headers)
 
     # ---- users -----------------------------------------------------------------------------------------
     @router.get("/2/users/me")
