@@ -38,11 +38,12 @@ def _mature_rewards(db_url: str) -> tuple[np.ndarray, np.ndarray]:
 def test_plan_check_uses_the_accounts_cv(report_env: Path, sim_history: dict[str, Any], db_url: str) -> None:
     from xbot_core.cli import app
     from xbot_core.domain.stats import mde
-    from xbot_core.services import analytics, experiment_power
+    from xbot_core.services import experiment_power, wiring
+    from xbot_core.settings import get_settings
 
     result = CliRunner().invoke(app, ["plan", "check", "--data", "simulated"])
     assert result.exit_code == 0, result.output
-    source = analytics.open_source(SIM_HANDLE, simulated=True)
+    source = wiring.analytics_source(get_settings(), SIM_HANDLE, simulated=True)
     est = experiment_power.account_cv(source)
     assert est.measured and est.posts >= 20
     # independently: the weighted CV of the stored pass-2 rewards of the last 28 days

@@ -33,18 +33,26 @@ def _mature_counts(db_url: str) -> dict[tuple[str, str], int]:
     return {(name, variant): n for name, variant, n in rows}
 
 
+def _configured_plan() -> Any:
+    from xbot_core.domain.experiments import load_plan
+    from xbot_core.settings import get_settings
+
+    return load_plan(get_settings().experiment_plan)
+
+
 @pytest.fixture(scope="module")
 def source(report_env: Path, sim_history: dict[str, Any]) -> Any:
-    from xbot_core.services import analytics
+    from xbot_core.services import wiring
+    from xbot_core.settings import get_settings
 
-    return analytics.open_source(SIM_HANDLE, simulated=True)
+    return wiring.analytics_source(get_settings(), SIM_HANDLE, simulated=True)
 
 
 def test_default_plan_is_not_enough_data(source: Any, db_url: str) -> None:
     from xbot_core.domain import stats
     from xbot_core.services import report_experiment as rx
 
-    report = rx.build(source, PLAN_START)
+    report = rx.build(source, PLAN_START, plan=_configured_plan())
     counts = _mature_counts(db_url)
     assert report.results["decision"].to_list() == [rx.NOT_ENOUGH, rx.NOT_ENOUGH]
     # below the planned n nothing is compared: no lift, no p-value, no chance to win, no cumulative lift
@@ -105,7 +113,7 @@ def test_an_empty_window_says_so_in_one_sentence(source: Any) -> None:
     from xbot_core.services import charts_experiment, report_tables
     from xbot_core.services import report_experiment as rx
 
-    report = rx.build(source, date(2025, 6, 1))
+    report = rx.build(source, date(2025, 6, 1), plan=_configured_plan())
     assert report.experiments.is_empty() and report.summary == []
     assert rx.summary_markdown(report) == rx.NO_EXPERIMENTS and "xbot demo" in rx.NO_EXPERIMENTS
     for chart in (

@@ -86,7 +86,7 @@ def _axis_labels(page: Any, chart_index: int) -> list[list[str]]:
 @pytest.mark.browser
 def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: OfflinePage, db_url: str) -> None:
     """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does."""
-    from xbot_core.services import analytics, report_reward
+    from xbot_core.services import analytics, report_reward, wiring
     from xbot_core.settings import get_settings
 
     offline_page.open(rendered["reward"].html)
@@ -98,7 +98,7 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
     assert index >= 0, "no chart with sliders"
     before = _axis_labels(page, index)
 
-    source = analytics.open_source(get_settings().account_handle, simulated=True)
+    source = wiring.analytics_source(get_settings(), simulated=True)
     version = analytics.active_reward_version(source)
     posts = report_reward.load_posts(source, analytics.Window.days_ending(SIM_END, 7), version)
     arms = analytics.duck("arms", posts=posts)

@@ -125,3 +125,12 @@ def test_a_forbidden_import_is_caught() -> None:
     assert within("xbot_core.sandbox.process", SERVICES_MUST_NOT)
     assert not within("xbot_core.sandbox.config", SERVICES_MUST_NOT)
     assert not within("flowsy", ("flows",))
+
+
+def test_services_never_look_settings_up() -> None:
+    """Settings reach services as arguments (StepDeps, wiring.analytics_source), never by `get_settings()`."""
+    found = violations("xbot_core/services", lambda n: n == "xbot_core.settings.get_settings")
+    assert found == []
+    assert "xbot_core.settings.get_settings" in imports_of(
+        "def f():\n    from xbot_core.settings import get_settings", "xbot_core.services"
+    )

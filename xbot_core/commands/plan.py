@@ -32,7 +32,7 @@ def check(
     """Per experiment: expected posts per arm, the MDE at the account's reward CV, what the target needs."""
     from xbot_core.domain.experiments import load_plan
     from xbot_core.domain.plan_power import PILOT_WARNING, describe
-    from xbot_core.services import analytics, experiment_power
+    from xbot_core.services import experiment_power, wiring
 
     settings = get_settings()
     path = plan or settings.experiment_plan
@@ -43,7 +43,7 @@ def check(
     if cv is None:
         simulated = settings.x_is_sandbox if data is None else data == "simulated"
         try:
-            source = analytics.open_source(settings.account_handle, simulated=simulated, settings=settings)
+            source = wiring.analytics_source(settings, simulated=simulated)
         except (ConfigError, DatabaseError) as exc:  # no account or no database yet: the stated default
             typer.echo(f"note: {str(exc).splitlines()[0]}")
     estimate, rows = experiment_power.check_plan(parsed, source=source, posts_per_day=posts_per_day, cv=cv)

@@ -21,12 +21,11 @@ import psycopg
 from adbc_driver_postgresql import dbapi as adbc
 from psycopg import sql as pgsql
 
-from xbot_core.adapters.db.connection import database_url, redact
+from xbot_core.adapters.db.connection import redact
 from xbot_core.adapters.db.queries import parse_queries
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.errors import ConfigError, DatabaseError
 from xbot_core.package_data import ANALYTICS_DIR
-from xbot_core.settings import Settings, get_settings
 
 FRAMES_DIR = ANALYTICS_DIR / "frames"
 # psql's quoted-variable syntax; `::type` casts never match (no quote after the colons)
@@ -51,13 +50,8 @@ class Source:
         return {"account_id": self.account_id, "simulated": self.simulated}
 
 
-def open_source(
-    handle: str | None = None, *, simulated: bool, settings: Settings | None = None, url: str | None = None
-) -> Source:
-    """Resolve the database (from settings unless `url` is given) and the account by handle."""
-    settings = settings or get_settings()
-    handle = handle or settings.account_handle
-    url = url or database_url(settings)
+def open_source(handle: str, *, simulated: bool, url: str) -> Source:
+    """The account `handle` in the database at `url` (wiring.analytics_source builds both from settings)."""
     try:
         with psycopg.connect(url) as conn:
             row = conn.execute("SELECT account_id FROM accounts WHERE handle = %s", (handle,)).fetchone()

@@ -13,6 +13,7 @@ import json
 import os
 import uuid
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -53,13 +54,13 @@ def _render(spec: dict[str, Any], **_: Any) -> dict[str, str]:
 
 @functools.cache
 def vega_bundle() -> str:
-    """vl_convert.javascript_bundle(), cached on disk per vl-convert version (building it takes seconds)."""
+    """vl_convert.javascript_bundle(), cached on disk per vl-convert version (building it takes seconds), in
+    the user's cache folder (platformdirs: ~/.cache/xbot on Linux): a build product, not account data."""
+    import platformdirs
     import vl_convert
 
-    from xbot_core.settings import get_settings
-
     version = metadata.version("vl-convert-python")
-    path = get_settings().data_dir / "cache" / f"vega-bundle-{version}.js"
+    path = Path(platformdirs.user_cache_dir("xbot")) / f"vega-bundle-{version}.js"
     if path.is_file():
         return path.read_text(encoding="utf-8")
     bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub marks optional args required

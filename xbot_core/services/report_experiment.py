@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from xbot_core.domain import stats
-from xbot_core.domain.experiments import ExperimentPlan, load_plan
+from xbot_core.domain.experiments import ExperimentPlan
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.services import analytics, experiment_power
 from xbot_core.services.analytics import Source, Window
@@ -172,16 +172,13 @@ def build(
     source: Source,
     start: date,
     *,
+    plan: ExperimentPlan,
     days: int = 7,
     tuning_n: float = 150.0,
     seed: int = 7,
-    plan: ExperimentPlan | None = None,
 ) -> ExperimentReport:
-    """Analyse every experiment overlapping [start, start + days) on mature posts."""
-    if plan is None:
-        from xbot_core.settings import get_settings
-
-        plan = load_plan(get_settings().experiment_plan)
+    """Analyse every experiment overlapping [start, start + days) on mature posts, against `plan` (its target
+    MDE per experiment; the notebook passes the configured plan)."""
     rng = np.random.default_rng(seed)
     version = analytics.active_reward_version(source)
     window = Window.days_ending(start + timedelta(days=days - 1), days)

@@ -23,6 +23,7 @@ from typing import Any
 import nbformat
 import polars as pl
 
+from xbot_core.adapters.db.connection import database_url
 from xbot_core.errors import ConfigError, ReportError
 from xbot_core.package_data import INDEX_TEMPLATE as INDEX_TEMPLATE_PATH
 from xbot_core.package_data import NOTEBOOKS_DIR
@@ -186,7 +187,7 @@ def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None)
     out_dir = out_dir or settings.reports_dir
     handle = spec.parameters.get("account_handle") or settings.account_handle
     source = analytics.open_source(
-        handle, simulated=bool(spec.parameters.get("simulated", True)), settings=settings
+        handle, simulated=bool(spec.parameters.get("simulated", True)), url=database_url(settings)
     )
     lin = lineage(spec, source)
     t0 = time.perf_counter()

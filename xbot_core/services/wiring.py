@@ -20,12 +20,21 @@ from xbot_core.adapters.clock import Clock, make_clock
 from xbot_core.adapters.db.connection import database_url, open_pool
 from xbot_core.adapters.db.repositories import ensure_account
 from xbot_core.adapters.x_browser.models import XClient
-from xbot_core.services import accounts
+from xbot_core.services import accounts, analytics
+from xbot_core.services.analytics import Source
 from xbot_core.services.steps import StepDeps
 from xbot_core.settings import Settings
 
 if TYPE_CHECKING:
     from xbot_core.services.generation import GenerationLLM
+
+
+def analytics_source(settings: Settings, handle: str | None = None, *, simulated: bool) -> Source:
+    """The notebooks' and reports' data source: `handle` (default: the configured account) in the configured
+    database, one kind of data (`simulated` or real)."""
+    return analytics.open_source(
+        handle or settings.account_handle, simulated=simulated, url=database_url(settings)
+    )
 
 
 @contextlib.contextmanager
