@@ -23,6 +23,15 @@ from xbot_core.errors import ConfigError
 from xbot_core.package_data import EXPERIMENT_PLAN
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def home_dir(project: Path = PROJECT_DIR, cwd: Path | None = None) -> Path:
+    """Where `.xbot/` and `reports/` go by default: the source checkout when running from one (its
+    pyproject.toml beside the package), else the working directory (an installed wheel, like git's folder)."""
+    return project if (project / "pyproject.toml").is_file() else (cwd or Path.cwd())
+
+
+HOME_DIR = home_dir()
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -83,7 +92,7 @@ class Settings(BaseSettings):
         default=None, description="Postgres URL; unset starts the embedded server in the data dir."
     )
     data_dir: Path = Field(
-        default=PROJECT_DIR / ".xbot", description="Local state: embedded database, browser session."
+        default=HOME_DIR / ".xbot", description="Local state: embedded database, browser session."
     )
     db_pool_max: int = Field(default=8, ge=1, le=100, description="Connections in the pool.")
 
@@ -185,7 +194,7 @@ class Settings(BaseSettings):
         default=EXPERIMENT_PLAN,
         description="TOML experiment plan.",
     )
-    reports_dir: Path = Field(default=PROJECT_DIR / "reports", description="Where rendered HTML goes.")
+    reports_dir: Path = Field(default=HOME_DIR / "reports", description="Where rendered HTML goes.")
 
     prefect_database_url: SecretStr | None = Field(
         default=None,

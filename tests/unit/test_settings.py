@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from xbot_core.errors import ConfigError
@@ -52,3 +54,16 @@ def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.delenv("XBOT_ACCOUNT_HANDLE", raising=False)
     (tmp_path / ".env").write_text("XBOT_ACCOUNT_HANDLE=from_dotenv\n")
     assert load_settings().account_handle == "from_dotenv"
+
+
+def test_state_lives_in_the_checkout_or_else_the_working_directory(tmp_path: Path) -> None:
+    """A source checkout keeps .xbot/ and reports/ in the project; an installed package (no pyproject.toml
+    beside it, e.g. site-packages) uses the working directory, never a folder inside site-packages."""
+    from xbot_core.settings import home_dir
+
+    checkout, site, cwd = tmp_path / "checkout", tmp_path / "site-packages", tmp_path / "work"
+    for d in (checkout, site, cwd):
+        d.mkdir()
+    (checkout / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    assert home_dir(checkout, cwd) == checkout
+    assert home_dir(site, cwd) == cwd
