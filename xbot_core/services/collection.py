@@ -18,7 +18,6 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.adapters.db.queries import query
 from xbot_core.adapters.x_browser.models import Metrics, PostRef, Unavailable, XClient
 from xbot_core.domain import metrics as m
 from xbot_core.domain.attribution import (
@@ -110,14 +109,8 @@ def _attributions(
     first = min(p.posted_at for p in batch)
     last = max(p.posted_at for p in batch)
     with pool.connection() as conn:
-        posts = conn.execute(
-            query("posts_between"),
-            {"account_id": account_id, "since": first - window, "until": last + window},
-        ).fetchall()
-        snaps = conn.execute(
-            query("snapshots_between"),
-            {"account_id": account_id, "since": first - 2 * window, "until": until},
-        ).fetchall()
+        posts = repo.posts_between(conn, account_id, since=first - window, until=last + window)
+        snaps = repo.snapshots_between(conn, account_id, since=first - 2 * window, until=until)
     out = attribute_follows(
         [PostWindow(r[0], r[1]) for r in posts], [Snapshot(r[0], int(r[1])) for r in snaps], until=until
     )

@@ -19,7 +19,6 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.adapters.db.queries import query
 from xbot_core.adapters.llm.client import ChatResult, Message
 from xbot_core.domain.catalog import CONTENT_TYPES, HOOK_PATTERNS
 from xbot_core.domain.features import (
@@ -151,10 +150,7 @@ def topic_for(decision_id: UUID, topics: Sequence[str]) -> str:
 def recent_posts(pool: ConnectionPool, account_id: int, since: datetime) -> list[str]:
     """The account's queued and live posts scheduled since `since` (the novelty reference set)."""
     with pool.connection() as conn:
-        rows = conn.execute(
-            query("recent_account_posts"), {"account_id": account_id, "since": since, "limit": RECENT_LIMIT}
-        ).fetchall()
-    return [r[0] for r in rows]
+        return repo.recent_post_texts(conn, account_id, since=since, limit=RECENT_LIMIT)
 
 
 def _store(

@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 import psycopg
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import experiment_repo
+from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.db.repositories import copy_frame, copy_rows, ensure_account
 from xbot_core.domain.bandit import ArmState
 from xbot_core.domain.reward import DEFAULT_VERSION
@@ -91,20 +92,19 @@ def generate(conn: psycopg.Connection, cfg: HistoryConfig, *, replace: bool = Fa
     as_of = cfg.as_of
     with conn.transaction():
         account_id = ensure_account(conn, cfg.handle, "http://127.0.0.1:8765", None)
-        (real,) = conn.execute(query("history_real_rows"), {"account_id": account_id}).fetchone()  # type: ignore[misc]
+        real = repo.count_decisions(conn, account_id, simulated=False)
         if real:
             raise ConfigError(
                 f"account {cfg.handle!r} has {real} real decisions: simulate into another handle"
             )
-        (sim,) = conn.execute(query("history_simulated_rows"), {"account_id": account_id}).fetchone()  # type: ignore[misc]
+        sim = repo.count_decisions(conn, account_id, simulated=True)
         if sim and not replace:
             raise ConfigError(
                 f"account {cfg.handle!r} already has a simulated history ({sim} decisions); "
                 "pass replace=True to regenerate it"
             )
         if sim:
-            conn.execute(query("history_clear_simulated"), {"account_id": account_id})
-            conn.execute(query("history_clear_experiments"), {"account_id": account_id})
+            repo.clear_simulated_history(conn, account_id)
         experiments = _write_experiments(conn, cfg, account_id)
         _write_decisions(conn, posts, account_id, experiments)
         n_out = _write_outcomes(conn, posts, account_id, as_of)
@@ -128,21 +128,17 @@ def _write_experiments(conn: psycopg.Connection, cfg: HistoryConfig, account_id:
     if cfg.plan_start is None:
         return out
     for spec, starts, ends in cfg.plan.windows(cfg.plan_start, "UTC"):
-        row = conn.execute(
-            query("history_insert_experiment"),
-            {
-                "account_id": account_id,
-                "name": spec.name,
-                "scope": spec.scope,
-                "treatment_arm": spec.treatment_arm,
-                "share": spec.share,
-                "starts_at": starts,
-                "ends_at": ends,
-                "status": "analysing" if ends <= cfg.as_of else "running",
-            },
-        ).fetchone()
-        assert row is not None
-        out[spec.name] = int(row[0])
+        out[spec.name] = experiment_repo.insert_with_status(
+            conn,
+            account_id=account_id,
+            name=spec.name,
+            scope=spec.scope,
+            treatment_arm=spec.treatment_arm,
+            share=spec.share,
+            starts_at=starts,
+            ends_at=ends,
+            status="analysing" if ends <= cfg.as_of else "running",
+        )
     return out
 
 

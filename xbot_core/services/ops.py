@@ -14,7 +14,6 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.adapters.db.queries import query
 from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.ops")
@@ -47,7 +46,7 @@ class KillSwitchState:
 
 def kill_switch(conn: psycopg.Connection) -> KillSwitchState:
     """Read the kill switch row (raises on database errors; callers decide how to fail)."""
-    row = conn.execute(query("get_control"), {"name": repo.KILL_SWITCH}).fetchone()
+    row = repo.control_row(conn, repo.KILL_SWITCH)
     if row is None:
         return KillSwitchState(False, None, None, None)
     return KillSwitchState(bool(row[0]), row[1], row[2], row[3])
@@ -85,7 +84,7 @@ def rate_gate(
 ) -> Gate:
     """Hourly cap and minimum interval, counting in-flight claims as posts; a database error blocks."""
     try:
-        row = conn.execute(query("posting_rate"), {"account_id": account_id, "now": now}).fetchone()
+        row = repo.posting_rate(conn, account_id, now=now)
     except DB_ERRORS as exc:
         return Gate(False, "db_error", f"posting rate unreadable: {type(exc).__name__}: {exc}")
     last_hour, last_post_at = (int(row[0]), row[1]) if row else (0, None)
@@ -115,4 +114,4 @@ def posting_gate(conn: psycopg.Connection, account_id: int, *, now: datetime, se
 
 def lock_account(conn: psycopg.Connection, account_id: int) -> None:
     """Transaction-scoped lock so the rate check and the claim of one account are never interleaved."""
-    conn.execute(query("lock_account_posting"), {"account_id": account_id})
+    repo.lock_account_posting(conn, account_id)

@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 import numpy as np
 import psycopg
-from psycopg.rows import class_row, dict_row
 from psycopg_pool import ConnectionPool
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import experiment_repo
+from xbot_core.adapters.db import repositories as repo
 from xbot_core.domain.bandit import ArmState, BanditConfig, Choice, draw, policy_probabilities, prior
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.experiments import Experiment, ExperimentPlan, active_experiment, assign
@@ -29,10 +29,7 @@ def load_states(
     conn: psycopg.Connection, account_id: int, *, simulated: bool, cfg: BanditConfig, catalog: ArmCatalog
 ) -> dict[str, tuple[ArmState, ...]]:
     """Stored posteriors per scope, in catalog order; arms never trained start at the prior."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            query("bandit_arms_for_account"), {"account_id": account_id, "simulated": simulated}
-        ).fetchall()
+    rows = repo.bandit_arms(conn, account_id, simulated=simulated)
     stored = {(r["scope"], r["arm"]): r for r in rows}
     out: dict[str, tuple[ArmState, ...]] = {}
     for scope in SCOPES:
@@ -48,10 +45,10 @@ def load_states(
 
 
 def account_timezone(conn: psycopg.Connection, account_id: int) -> str:
-    row = conn.execute(query("account_timezone"), {"account_id": account_id}).fetchone()
-    if row is None:
+    tz = repo.account_timezone(conn, account_id)
+    if tz is None:
         raise DatabaseError(f"account {account_id} does not exist")
-    return str(row[0])
+    return tz
 
 
 def plan_posts(
@@ -73,10 +70,7 @@ def plan_posts(
     with pool.connection() as conn:
         states = load_states(conn, account_id, simulated=simulated, cfg=cfg, catalog=catalog)
         tz = account_timezone(conn, account_id)
-        with conn.cursor(row_factory=class_row(Experiment)) as cur:
-            running = cur.execute(
-                query("experiments_active"), {"account_id": account_id, "now": now}
-            ).fetchall()
+        running = experiment_repo.active(conn, account_id, now=now)
     experiment = active_experiment(running, now)
     # posteriors are fixed during a batch: one probability vector per scope, every decision drawn from it
     mixed = {scope: policy_probabilities(states[scope], cfg.policy(scope), cfg, rng) for scope in SCOPES}
@@ -135,22 +129,12 @@ def record_assignment(conn: psycopg.Connection, decision: PlannedDecision) -> No
     """Store the decision's experiment assignment (after its content_metadata row); no-op outside one."""
     if decision.experiment_id is None or decision.variant is None:
         return
-    with conn.cursor(row_factory=class_row(Experiment)) as cur:
-        exp = cur.execute(query("experiment_by_id"), {"experiment_id": decision.experiment_id}).fetchone()
+    exp = experiment_repo.by_id(conn, decision.experiment_id)
     if exp is None:
         raise DatabaseError(f"experiment {decision.experiment_id} does not exist")
     arm = getattr(decision, exp.scope)
     probability = exp.share if decision.variant == "treatment" else 1.0 - exp.share
-    conn.execute(
-        query("insert_assignment"),
-        {
-            "experiment_id": exp.experiment_id,
-            "decision_id": decision.decision_id,
-            "variant": decision.variant,
-            "arm": arm,
-            "probability": probability,
-        },
-    )
+    repo.insert_assignment(conn, exp.experiment_id, decision.decision_id, decision.variant, arm, probability)
 
 
 def ensure_experiments(
@@ -160,26 +144,21 @@ def ensure_experiments(
     with pool.connection() as conn, conn.transaction():
         tz = account_timezone(conn, account_id)
         for spec, starts_at, ends_at in plan.windows(start, tz):
-            conn.execute(
-                query("experiment_insert"),
-                {
-                    "account_id": account_id,
-                    "name": spec.name,
-                    "scope": spec.scope,
-                    "treatment_arm": spec.treatment_arm,
-                    "share": spec.share,
-                    "starts_at": starts_at,
-                    "ends_at": ends_at,
-                },
+            experiment_repo.insert(
+                conn,
+                account_id=account_id,
+                name=spec.name,
+                scope=spec.scope,
+                treatment_arm=spec.treatment_arm,
+                share=spec.share,
+                starts_at=starts_at,
+                ends_at=ends_at,
             )
-        with conn.cursor(row_factory=class_row(Experiment)) as cur:
-            return cur.execute(query("experiments_for_account"), {"account_id": account_id}).fetchall()
+        return experiment_repo.for_account(conn, account_id)
 
 
 def advance_experiment_status(pool: ConnectionPool, account_id: int, *, now: datetime) -> int:
     """Move the account's experiments along their windows (planned → running → analysing); returns how many
     changed. Shipping or rolling back stays a person's decision, taken from the experiment report."""
     with pool.connection() as conn, conn.transaction():
-        return conn.execute(
-            query("experiments_advance_status"), {"account_id": account_id, "now": now}
-        ).rowcount
+        return experiment_repo.advance_status(conn, account_id, now=now)

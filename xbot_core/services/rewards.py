@@ -10,9 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 
 import psycopg
-from psycopg.rows import dict_row
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import reward_repo
 from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion
 from xbot_core.errors import ConfigError, DatabaseError
 
@@ -29,8 +28,7 @@ class StoredVersion:
 
 def list_versions(conn: psycopg.Connection) -> list[StoredVersion]:
     """Every version, oldest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query("reward_versions_all")).fetchall()
+    rows = reward_repo.all_rows(conn)
     return [
         StoredVersion(RewardVersion(**{k: v for k, v in r.items() if k in _FIELDS}), bool(r["is_active"]))
         for r in rows
@@ -48,8 +46,8 @@ def active_version(conn: psycopg.Connection) -> RewardVersion:
     if versions:
         raise DatabaseError("no reward version is active; activate one with `xbot reward activate N`")
     with conn.transaction():
-        conn.execute(query("reward_version_lock"))
-        conn.execute(query("reward_version_insert"), _params(DEFAULT_VERSION))
+        reward_repo.lock(conn)
+        reward_repo.insert(conn, _params(DEFAULT_VERSION))
         _activate(conn, DEFAULT_VERSION.version)
     return next(v.reward for v in list_versions(conn) if v.is_active)
 
@@ -68,8 +66,7 @@ def _params(v: RewardVersion) -> dict[str, object]:
 
 
 def _activate(conn: psycopg.Connection, version: int) -> None:
-    conn.execute(query("reward_version_deactivate_all"), {"version": version})
-    if conn.execute(query("reward_version_activate"), {"version": version}).rowcount != 1:
+    if not reward_repo.activate(conn, version):
         raise ConfigError(f"reward version {version} does not exist")
 
 
@@ -85,11 +82,11 @@ def create_version(
         raise ConfigError(f"unknown reward version fields: {sorted(unknown)}")
     base = active_version(conn)
     with conn.transaction():
-        conn.execute(query("reward_version_lock"))
-        row = conn.execute(query("reward_version_next")).fetchone()
-        assert row is not None
-        new = dataclasses.replace(base, version=int(row[0]), created_at=None, note=note, **values)
-        conn.execute(query("reward_version_insert"), _params(new))
+        reward_repo.lock(conn)
+        new = dataclasses.replace(
+            base, version=reward_repo.next_number(conn), created_at=None, note=note, **values
+        )
+        reward_repo.insert(conn, _params(new))
         if activate:
             _activate(conn, new.version)
     return get_version(conn, new.version)
@@ -98,6 +95,6 @@ def create_version(
 def activate_version(conn: psycopg.Connection, version: int) -> RewardVersion:
     """Make `version` the one learning and reports use (exactly one is active)."""
     with conn.transaction():
-        conn.execute(query("reward_version_lock"))
+        reward_repo.lock(conn)
         _activate(conn, version)
     return get_version(conn, version)

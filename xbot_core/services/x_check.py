@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 from psycopg_pool import ConnectionPool
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.x_browser.models import Metrics, PostRef, Unavailable, XClient
 from xbot_core.domain.completeness import required_metrics
 from xbot_core.services.rewards import active_version
@@ -53,7 +53,7 @@ class DeepCheck:
 async def deep_check(pool: ConnectionPool, client: XClient, account_id: int) -> DeepCheck:
     """Read the account's latest post through `client`; never writes anything."""
     with pool.connection() as conn:
-        row = conn.execute(query("latest_posted"), {"account_id": account_id}).fetchone()
+        row = repo.latest_posted(conn, account_id)
         needed = required_metrics(active_version(conn))
     if row is None:
         return DeepCheck(None, {}, (), (), problem="no published post to read yet (post one first)")

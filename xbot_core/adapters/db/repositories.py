@@ -14,7 +14,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 
 from xbot_core.adapters.db.queries import query
 
@@ -133,6 +133,20 @@ def ensure_account(
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def account_timezone(conn: psycopg.Connection, account_id: int) -> str | None:
+    """The account's IANA time zone; None when the account does not exist."""
+    row = conn.execute(query("account_timezone"), {"account_id": account_id}).fetchone()
+    return None if row is None else str(row[0])
+
+
+def bandit_arms(conn: psycopg.Connection, account_id: int, *, simulated: bool) -> list[dict[str, Any]]:
+    """The stored posteriors of one data kind, one dict row per (scope, arm)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            query("bandit_arms_for_account"), {"account_id": account_id, "simulated": simulated}
+        ).fetchall()
 
 
 def insert_decision(conn: psycopg.Connection, row: DecisionRow) -> bool:
@@ -257,6 +271,65 @@ def insert_follower_snapshot(
             "simulated": simulated,
         },
     )
+
+
+def control_row(conn: psycopg.Connection, name: str) -> tuple[Any, ...] | None:
+    """(enabled, reason, updated_by, updated_at) of a runtime switch; None when never set."""
+    return conn.execute(query("get_control"), {"name": name}).fetchone()
+
+
+def posting_rate(conn: psycopg.Connection, account_id: int, *, now: datetime) -> tuple[Any, ...] | None:
+    """(posts and in-flight claims in the hour before `now`, the last post's time)."""
+    return conn.execute(query("posting_rate"), {"account_id": account_id, "now": now}).fetchone()
+
+
+def lock_account_posting(conn: psycopg.Connection, account_id: int) -> None:
+    """Transaction-scoped advisory lock on the account's posting."""
+    conn.execute(query("lock_account_posting"), {"account_id": account_id})
+
+
+def latest_posted(conn: psycopg.Connection, account_id: int) -> tuple[Any, ...] | None:
+    """(tweet_id, url, posted_at) of the account's latest published post."""
+    return conn.execute(query("latest_posted"), {"account_id": account_id}).fetchone()
+
+
+def posts_between(
+    conn: psycopg.Connection, account_id: int, *, since: datetime, until: datetime
+) -> list[tuple[Any, ...]]:
+    """(decision_id, posted_at) of the account's posts in the window."""
+    return conn.execute(
+        query("posts_between"), {"account_id": account_id, "since": since, "until": until}
+    ).fetchall()
+
+
+def snapshots_between(
+    conn: psycopg.Connection, account_id: int, *, since: datetime, until: datetime
+) -> list[tuple[Any, ...]]:
+    """(taken_at, followers) of the account's follower snapshots in the window."""
+    return conn.execute(
+        query("snapshots_between"), {"account_id": account_id, "since": since, "until": until}
+    ).fetchall()
+
+
+def recent_post_texts(conn: psycopg.Connection, account_id: int, *, since: datetime, limit: int) -> list[str]:
+    """Texts of the account's queued and live posts scheduled since `since`, newest first."""
+    rows = conn.execute(
+        query("recent_account_posts"), {"account_id": account_id, "since": since, "limit": limit}
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def count_decisions(conn: psycopg.Connection, account_id: int, *, simulated: bool) -> int:
+    """The account's decisions of one data kind."""
+    name = "history_simulated_rows" if simulated else "history_real_rows"
+    row = conn.execute(query(name), {"account_id": account_id}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def clear_simulated_history(conn: psycopg.Connection, account_id: int) -> None:
+    """Remove the account's simulated decisions (and what hangs off them) and its experiments."""
+    conn.execute(query("history_clear_simulated"), {"account_id": account_id})
+    conn.execute(query("history_clear_experiments"), {"account_id": account_id})
 
 
 def get_control(conn: psycopg.Connection, name: str) -> bool:
