@@ -85,7 +85,8 @@ def _axis_labels(page: Any, chart_index: int) -> list[list[str]]:
 
 @pytest.mark.browser
 def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: OfflinePage, db_url: str) -> None:
-    """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does."""
+    """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does, leaves the
+    estimates as rendered, and the page says which numbers are exact arithmetic and which are estimates."""
     from xbot_core.services import analytics, report_reward
     from xbot_core.settings import get_settings
 
@@ -96,6 +97,30 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
         "[...document.querySelectorAll('.xbot-chart')].findIndex((c) => c.querySelector('input[type=range]'))"
     )
     assert index >= 0, "no chart with sliders"
+    # the page says plainly which numbers are exact arithmetic (the re-scored mean the sliders recompute) and
+    # which are estimates (the OPE what-if, at the notebook's parameter weights only)
+    text = " ".join(page.inner_text("body").split())
+    for said in (
+        # beside the sliders
+        "Exact arithmetic, not an estimate. Move a slider: each arm's re-scored mean reward",
+        "What a bandit using other weights would have earned is the estimate in the what-if below, computed "
+        "only at the notebook's parameter weights: the sliders do not change it.",
+        # the what-if note, with the weights the estimates were computed at (the notebook's defaults)
+        "Exact arithmetic: the re-scored mean (the window's posts scored under each set of weights) and the "
+        "interactive weights chart (each arm's re-scored mean reward under the slider weights, which the "
+        "sliders recompute in the page).",
+        "Estimates: the off-policy what-if table, computed at the notebook's parameter weights only "
+        "(w_fpki = 0.5, w_retweet = 0.3, w_reply = 0.15, w_novelty = 0.05, w_dup_penalty = -0.1); moving a "
+        "slider does not change it",
+        # the two tables' headings
+        "Re-scored mean (exact arithmetic, not a policy value)",
+        "Off-policy estimates (estimates, 95 % bootstrap intervals)",
+    ):
+        assert said in text, said
+    titles = page.evaluate(
+        "[...document.querySelectorAll('.role-axis-title text')].map((t) => t.textContent)"
+    )
+    assert "re-scored mean reward under the slider weights (exact)" in titles
     before = _axis_labels(page, index)
 
     source = analytics.open_source(get_settings().account_handle, simulated=True)
@@ -127,38 +152,6 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
     # the sliders recompute the chart only: every table, the off-policy estimates included, stays as rendered
     assert page.evaluate("[...document.querySelectorAll('table')].map((t) => t.innerText)") == tables
     assert offline_page.errors == [] and offline_page.blocked == []
-
-
-@pytest.mark.browser
-def test_reward_page_says_what_is_exact_and_what_is_estimated(
-    rendered: dict[str, Any], offline_page: OfflinePage
-) -> None:
-    """The rendered reward analysis names the exact arithmetic (the re-scored mean the sliders recompute)
-    and the estimates (the OPE what-if, at the notebook's parameter weights only), in plain words."""
-    offline_page.open(rendered["reward"].html)
-    offline_page.wait_for_charts()
-    text = " ".join(offline_page.page.inner_text("body").split())
-    for said in (
-        # beside the sliders
-        "Exact arithmetic, not an estimate. Move a slider: each arm's re-scored mean reward",
-        "What a bandit using other weights would have earned is the estimate in the what-if below, computed "
-        "only at the notebook's parameter weights: the sliders do not change it.",
-        # the what-if note, with the weights the estimates were computed at (the notebook's defaults)
-        "Exact arithmetic: the re-scored mean (the window's posts scored under each set of weights) and the "
-        "interactive weights chart (each arm's re-scored mean reward under the slider weights, which the "
-        "sliders recompute in the page).",
-        "Estimates: the off-policy what-if table, computed at the notebook's parameter weights only "
-        "(w_fpki = 0.5, w_retweet = 0.3, w_reply = 0.15, w_novelty = 0.05, w_dup_penalty = -0.1); moving a "
-        "slider does not change it",
-        # the two tables' headings
-        "Re-scored mean (exact arithmetic, not a policy value)",
-        "Off-policy estimates (estimates, 95 % bootstrap intervals)",
-    ):
-        assert said in text, said
-    titles = offline_page.page.evaluate(
-        "[...document.querySelectorAll('.role-axis-title text')].map((t) => t.textContent)"
-    )
-    assert "re-scored mean reward under the slider weights (exact)" in titles
 
 
 # what a raw dataframe leaves on a page: Polars' shape line and its text table, a dtype row (a line of
