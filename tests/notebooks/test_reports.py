@@ -85,8 +85,7 @@ def _axis_labels(page: Any, chart_index: int) -> list[list[str]]:
 
 @pytest.mark.browser
 def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: OfflinePage, db_url: str) -> None:
-    """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does, leaves the
-    estimates as rendered, and the page says which numbers are exact arithmetic and which are estimates."""
+    """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does."""
     from xbot_core.services import analytics, report_reward
     from xbot_core.settings import get_settings
 
@@ -97,6 +96,21 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
         "[...document.querySelectorAll('.xbot-chart')].findIndex((c) => c.querySelector('input[type=range]'))"
     )
     assert index >= 0, "no chart with sliders"
+    before = _axis_labels(page, index)
+
+    source = analytics.open_source(get_settings().account_handle, simulated=True)
+    version = analytics.active_reward_version(source)
+    posts = report_reward.load_posts(source, analytics.Window.days_ending(SIM_END, 7), version)
+    arms = analytics.duck("arms", posts=posts)
+    scopes = arms["scope"].unique(maintain_order=True).to_list()
+
+    def order(weights: dict[str, float]) -> list[list[str]]:
+        ranked = report_reward.rank_arms(arms, weights)
+        return [ranked.filter(pl.col("scope") == s)["arm"].to_list() for s in scopes]
+
+    assert before == order(version.weights())  # the page starts at the active weights
+    tables = page.evaluate("[...document.querySelectorAll('table')].map((t) => t.innerText)")
+    assert any("chosen weights" in t for t in tables)  # the re-scored mean and what-if tables are there
     # the page says plainly which numbers are exact arithmetic (the re-scored mean the sliders recompute) and
     # which are estimates (the OPE what-if, at the notebook's parameter weights only)
     text = " ".join(page.inner_text("body").split())
@@ -121,21 +135,6 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
         "[...document.querySelectorAll('.role-axis-title text')].map((t) => t.textContent)"
     )
     assert "re-scored mean reward under the slider weights (exact)" in titles
-    before = _axis_labels(page, index)
-
-    source = analytics.open_source(get_settings().account_handle, simulated=True)
-    version = analytics.active_reward_version(source)
-    posts = report_reward.load_posts(source, analytics.Window.days_ending(SIM_END, 7), version)
-    arms = analytics.duck("arms", posts=posts)
-    scopes = arms["scope"].unique(maintain_order=True).to_list()
-
-    def order(weights: dict[str, float]) -> list[list[str]]:
-        ranked = report_reward.rank_arms(arms, weights)
-        return [ranked.filter(pl.col("scope") == s)["arm"].to_list() for s in scopes]
-
-    assert before == order(version.weights())  # the page starts at the active weights
-    tables = page.evaluate("[...document.querySelectorAll('table')].map((t) => t.innerText)")
-    assert any("chosen weights" in t for t in tables)  # the re-scored mean and what-if tables are there
     # the single-term weightings; pick one that ranks the arms differently from the active weights
     zero = dict.fromkeys(version.weights(), 0.0)
     candidates = [{**zero, name: 1.0} for name in ("w_reply", "w_retweet", "w_novelty", "w_fpki")]
@@ -150,6 +149,7 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
     after = _axis_labels(page, index)
     assert after == order(target) and after != before
     # the sliders recompute the chart only: every table, the off-policy estimates included, stays as rendered
+    # (and the page said so above)
     assert page.evaluate("[...document.querySelectorAll('table')].map((t) => t.innerText)") == tables
     assert offline_page.errors == [] and offline_page.blocked == []
 
