@@ -190,6 +190,37 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(
         default=120, ge=5, le=86_400, description="Lease on a claimed decision before reconcile."
     )
+    bandit_discount: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Recency discount γ in (0, 1] of the learn step's bandit rebuild: an outcome counts γ^j "
+        "with j newer outcomes in its scope; unset: no discount.",
+    )
+    bandit_window_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Sliding window of the learn step: the bandit is rebuilt from the last N days of "
+        "outcomes (up to the newest); unset: all history.",
+    )
+    drift_recent_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Drift alarm: the recent period compared with the days before it.",
+    )
+    drift_min_posts: int = Field(
+        default=5, ge=2, le=10_000, description="Drift alarm: fewest outcomes of an arm in each period."
+    )
+    drift_z_alarm: float = Field(
+        default=3.0,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="Drift alarm: |Welch z| between the periods that raises it.",
+    )
     experiment_plan: Path = Field(
         default=EXPERIMENT_PLAN,
         description="TOML experiment plan.",

@@ -66,9 +66,9 @@ SELECT scope, arm, alpha, beta, successes, failures, pulls, sum_reward, provisio
 
 -- name: training_run_insert
 INSERT INTO training_runs (account_id, simulated, status, reward_version, outcomes_used, arms_trained,
-                           explore_ratio, message, ran_at, outcomes_incomplete)
+                           explore_ratio, message, ran_at, outcomes_incomplete, drift)
 VALUES (%(account_id)s, %(simulated)s, %(status)s, %(reward_version)s, %(outcomes_used)s, %(arms_trained)s,
-        %(explore_ratio)s, %(message)s, %(ran_at)s, %(outcomes_incomplete)s)
+        %(explore_ratio)s, %(message)s, %(ran_at)s, %(outcomes_incomplete)s, %(drift)s)
 RETURNING run_id;
 
 -- name: account_timezone

@@ -11,7 +11,8 @@ SELECT b.scope, b.arm, b.alpha, b.beta, b.successes, b.failures, b.pulls, b.sum_
  ORDER BY b.scope, b.arm;
 
 -- name: status_learning_summary
--- Latest training run, latest trained run's reward version, outcome counts and today's LLM budget row.
+-- Latest training run, latest trained run's reward version and drift alarm, outcome counts and today's LLM
+-- budget row.
 WITH acct AS (SELECT account_id FROM accounts WHERE handle = %(handle)s),
 latest_run AS (
     SELECT r.run_id, r.status, r.reward_version, r.outcomes_used, r.arms_trained, r.explore_ratio, r.message,
@@ -26,14 +27,18 @@ counted AS (
            count(*) FILTER (WHERE o.simulated = %(simulated)s) AS passes,
            count(*) FILTER (WHERE o.simulated = %(simulated)s AND NOT o.complete) AS incomplete
       FROM outcomes o
-     WHERE o.account_id = (SELECT account_id FROM acct) AND o.status = 'ok')
+     WHERE o.account_id = (SELECT account_id FROM acct) AND o.status = 'ok'),
+latest_trained AS (
+    SELECT r.run_id, r.reward_version, r.drift
+      FROM training_runs r
+     WHERE r.account_id = (SELECT account_id FROM acct) AND r.simulated = %(simulated)s
+       AND r.status = 'trained'
+     ORDER BY r.ran_at DESC, r.run_id DESC
+     LIMIT 1)
 SELECT (SELECT to_jsonb(latest_run) FROM latest_run) AS last_run,
-       (SELECT r.reward_version
-          FROM training_runs r
-         WHERE r.account_id = (SELECT account_id FROM acct) AND r.simulated = %(simulated)s
-           AND r.status = 'trained'
-         ORDER BY r.ran_at DESC, r.run_id DESC
-         LIMIT 1) AS trained_reward_version,
+       (SELECT reward_version FROM latest_trained) AS trained_reward_version,
+       (SELECT run_id FROM latest_trained) AS trained_run_id,
+       (SELECT drift FROM latest_trained) AS trained_drift,
        (SELECT version FROM reward_versions WHERE is_active) AS active_reward_version,
        counted.total, counted.real, counted.passes, counted.incomplete,
        d.limit_usd, d.used_usd, d.reserved_usd, d.circuit_open

@@ -217,10 +217,22 @@ def test_learning_status_every_field(api_dataset: ApiDataset, api_server: Callab
             )
         }
         assert datetime.fromisoformat(last["ran_at"]) == runs[-1]["ran_at"]
+        # the drift alarm of the latest trained run, as its own field (the latest real run checked nothing)
+        drift = trained[-1]["drift"]
+        assert got["driftAlarm"] == {
+            "runId": trained[-1]["run_id"],
+            "raised": bool(drift["arms"]),
+            "recentDays": drift["recent_days"],
+            "minPosts": drift["min_posts"],
+            "zAlarm": drift["z_alarm"],
+            "arms": drift["arms"],
+        }
     # hand-pinned: Beta(1, 1) is uniform, its central 95 % interval is [0.025, 0.975]
     assert [a["ci_width"] for a in real["arms"] if a["name"] == "story"] == [pytest.approx(0.95)]
     assert real["predictorVersion"] == 2 and real["exploreRate"] == 0.12 and real["activeRewardVersion"] == 1
     assert sim["predictorVersion"] == 1 and sim["exploreRate"] == 0.05
+    assert real["driftAlarm"]["raised"] and real["driftAlarm"]["arms"][1]["z"] is None
+    assert real["driftAlarm"]["zAlarm"] == 2.5 and not sim["driftAlarm"]["raised"]
     ok = {o["decision_id"]: o["simulated"] for o in api_dataset.outcomes if o["status"] == "ok"}
     for got in (real, sim):
         assert got["totalOutcomes"] == len(ok) == 10
@@ -253,6 +265,7 @@ def test_learning_status_with_nothing_yet(
         growth = http.get("/api/growth").json()
         ops = http.get("/api/metrics").json()
     assert got["arms"] == [] and got["exploreRate"] is None and got["lastTrainingRun"] is None
+    assert got["driftAlarm"] is None
     assert got["predictorVersion"] is None and got["totalOutcomes"] == 0 and got["realOutcomes"] == 0
     assert got["incompletePasses"] == 0 and got["incompleteShare"] is None
     assert got["budgetStatus"] | {"day": None} == {

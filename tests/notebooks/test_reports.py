@@ -109,6 +109,32 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
         return [ranked.filter(pl.col("scope") == s)["arm"].to_list() for s in scopes]
 
     assert before == order(version.weights())  # the page starts at the active weights
+    tables = page.evaluate("[...document.querySelectorAll('table')].map((t) => t.innerText)")
+    assert any("chosen weights" in t for t in tables)  # the re-scored mean and what-if tables are there
+    # the page says plainly which numbers are exact arithmetic (the re-scored mean the sliders recompute) and
+    # which are estimates (the OPE what-if, at the notebook's parameter weights only)
+    text = " ".join(page.inner_text("body").split())
+    for said in (
+        # beside the sliders
+        "Exact arithmetic, not an estimate. Move a slider: each arm's re-scored mean reward",
+        "What a bandit using other weights would have earned is the estimate in the what-if below, computed "
+        "only at the notebook's parameter weights: the sliders do not change it.",
+        # the what-if note, with the weights the estimates were computed at (the notebook's defaults)
+        "Exact arithmetic: the re-scored mean (the window's posts scored under each set of weights) and the "
+        "interactive weights chart (each arm's re-scored mean reward under the slider weights, which the "
+        "sliders recompute in the page).",
+        "Estimates: the off-policy what-if table, computed at the notebook's parameter weights only "
+        "(w_fpki = 0.5, w_retweet = 0.3, w_reply = 0.15, w_novelty = 0.05, w_dup_penalty = -0.1); moving a "
+        "slider does not change it",
+        # the two tables' headings
+        "Re-scored mean (exact arithmetic, not a policy value)",
+        "Off-policy estimates (estimates, 95 % bootstrap intervals)",
+    ):
+        assert said in text, said
+    titles = page.evaluate(
+        "[...document.querySelectorAll('.role-axis-title text')].map((t) => t.textContent)"
+    )
+    assert "re-scored mean reward under the slider weights (exact)" in titles
     # the single-term weightings; pick one that ranks the arms differently from the active weights
     zero = dict.fromkeys(version.weights(), 0.0)
     candidates = [{**zero, name: 1.0} for name in ("w_reply", "w_retweet", "w_novelty", "w_fpki")]
@@ -122,6 +148,9 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
     )
     after = _axis_labels(page, index)
     assert after == order(target) and after != before
+    # the sliders recompute the chart only: every table, the off-policy estimates included, stays as rendered
+    # (and the page said so above)
+    assert page.evaluate("[...document.querySelectorAll('table')].map((t) => t.innerText)") == tables
     assert offline_page.errors == [] and offline_page.blocked == []
 
 

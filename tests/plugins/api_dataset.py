@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.domain import completeness, metrics
@@ -454,6 +455,32 @@ def seed_api_dataset(url: str, budget_day: date) -> ApiDataset:
                 "explore_ratio": 0.18,
                 "message": None,
                 "ran_at": AS_OF - 5 * h,
+                # the latest trained real run: the one /api/learning/status's driftAlarm shows
+                "drift": {
+                    "recent_days": 5,
+                    "min_posts": 4,
+                    "z_alarm": 2.5,
+                    "arms": [
+                        {
+                            "scope": "content_type",
+                            "arm": "tip",
+                            "n_recent": 6,
+                            "n_before": 9,
+                            "mean_recent": 1.375,
+                            "mean_before": 0.375,
+                            "z": 12.6,
+                        },
+                        {
+                            "scope": "timing_slot",
+                            "arm": "morning",
+                            "n_recent": 4,
+                            "n_before": 4,
+                            "mean_recent": 0.5,
+                            "mean_before": 0.2,
+                            "z": None,
+                        },
+                    ],
+                },
             },
             {
                 "simulated": False,
@@ -464,6 +491,7 @@ def seed_api_dataset(url: str, budget_day: date) -> ApiDataset:
                 "explore_ratio": 0.12,
                 "message": "2 new outcomes",
                 "ran_at": AS_OF - 2 * h,
+                "drift": None,  # an insufficient-data run checks nothing
             },
             {
                 "simulated": True,
@@ -474,6 +502,7 @@ def seed_api_dataset(url: str, budget_day: date) -> ApiDataset:
                 "explore_ratio": 0.05,
                 "message": None,
                 "ran_at": AS_OF - 1 * h,
+                "drift": {"recent_days": 7, "min_posts": 5, "z_alarm": 3.0, "arms": []},
             },
             {
                 "simulated": False,
@@ -484,15 +513,16 @@ def seed_api_dataset(url: str, budget_day: date) -> ApiDataset:
                 "explore_ratio": 0.2,
                 "message": None,
                 "ran_at": AS_OF - 30 * d,
+                "drift": {"recent_days": 7, "min_posts": 5, "z_alarm": 3.0, "arms": []},  # older: not shown
             },
         ]
         for run in ds.runs:
             rid = conn.execute(
                 "INSERT INTO training_runs (account_id, simulated, status, reward_version, outcomes_used,"
-                " arms_trained, explore_ratio, message, ran_at) VALUES (%(account_id)s, %(simulated)s,"
-                " %(status)s, %(reward_version)s, %(outcomes_used)s, %(arms_trained)s, %(explore_ratio)s,"
-                " %(message)s, %(ran_at)s) RETURNING run_id",
-                run | {"account_id": ds.account_id},
+                " arms_trained, explore_ratio, message, ran_at, drift) VALUES (%(account_id)s,"
+                " %(simulated)s, %(status)s, %(reward_version)s, %(outcomes_used)s, %(arms_trained)s,"
+                " %(explore_ratio)s, %(message)s, %(ran_at)s, %(drift)s) RETURNING run_id",
+                run | {"account_id": ds.account_id, "drift": run["drift"] and Jsonb(run["drift"])},
             ).fetchone()
             assert rid is not None
             run["run_id"] = rid[0]

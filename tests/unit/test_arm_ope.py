@@ -49,7 +49,7 @@ def test_agrees_with_ope_for_the_always_arm_target() -> None:
         assert res.arms[arm].snips.value == pytest.approx(ref.snips.value, rel=1e-12)
 
 
-def test_empirical_bayes_matches_statsmodels_dersimonian_laird() -> None:
+def test_empirical_bayes_morris_on_statsmodels_dersimonian_laird() -> None:
     from statsmodels.stats.meta_analysis import combine_effects
 
     t = np.array([0.2, 0.5, 0.35, 0.9])
@@ -58,18 +58,25 @@ def test_empirical_bayes_matches_statsmodels_dersimonian_laird() -> None:
     shrunk, sd, mu, tau2 = arm_ope.empirical_bayes(t, s)
     assert round(tau2, 5) == round(float(ref.tau2), 5) == 0.03255
     assert round(mu, 5) == round(float(ref.mean_effect_re), 5) == 0.40797
-    # shrunk_a = μ + τ²/(τ² + s²)·(t − μ): for arm 3, 0.40797 + 0.03255/(0.03255 + 0.09)·0.49203
-    assert [round(x, 5) for x in shrunk] == [0.24887, 0.46239, 0.38196, 0.53867]
-    # sd² = B·s² + (1 − B)²·Var(μ̂), Var(μ̂) = 1/Σ 1/(s² + τ²) = 0.01572; arm 0: B = 0.76499,
-    # 0.76499·0.01 + 0.23501²·0.01572 = 0.0085182 → 0.09229
-    assert [round(x, 5) for x in sd] == [0.09229, 0.12622, 0.15075, 0.17996]
+    # Morris: B_a = (k − 3)/(k − 1) · s²/(s² + τ²), shrunk_a = t_a − B_a·(t_a − μ); arm 0:
+    # B = (1/3)·0.01/0.04255 = 0.07833, shrunk = 0.2 + 0.07833·0.20797 = 0.21629
+    assert [round(x, 5) for x in shrunk] == [0.21629, 0.48746, 0.36065, 0.77956]
+    # sd² = s²·(1 − B) + B²·Var(μ̂) + 2/(k − 3)·B²·(t − μ)², Var(μ̂) = 1/Σ 1/(s² + τ²) = 0.01572; arm 0:
+    # 0.01·0.92167 + 0.07833²·0.01572 + 2·0.07833²·0.20797² = 0.0092167 + 0.0000965 + 0.0005308 → 0.09922
+    assert [round(x, 5) for x in sd] == [0.09922, 0.14157, 0.18278, 0.31293]
     # invariants: every estimate moves towards μ, never past it; the spread shrinks
     assert (np.abs(shrunk - mu) <= np.abs(t - mu)).all() and shrunk.std() < t.std()
-    # with no heterogeneity beyond noise (τ² = 0) all collapse onto μ; one estimate is left alone
-    same, _, mu_same, tau_same = arm_ope.empirical_bayes(
-        np.array([0.3, 0.31, 0.29]), np.array([0.5, 0.5, 0.5])
+    # no heterogeneity beyond noise (τ² = 0): every estimate moves (k − 3)/(k − 1) = 1/3 of the way to μ,
+    # never all of it; sd² = 0.25·2/3 + (1/9)·0.25/4 + 2·(1/9)·(t − μ)² = 0.17361 (+0.00002 off-centre)
+    same, same_sd, mu_same, tau_same = arm_ope.empirical_bayes(
+        np.array([0.3, 0.31, 0.29, 0.3]), np.array([0.5, 0.5, 0.5, 0.5])
     )
-    assert tau_same == 0.0 and np.allclose(same, mu_same)
+    assert tau_same == 0.0 and mu_same == pytest.approx(0.3)
+    assert [round(x, 5) for x in same] == [0.3, 0.30667, 0.29333, 0.3]
+    assert [round(x, 5) for x in same_sd] == [0.41667, 0.41669, 0.41669, 0.41667]
+    # fewer than 4 usable estimates: left alone, sd = se (the correction is 0 at k = 3)
+    three, three_sd, mu_three, _ = arm_ope.empirical_bayes(np.array([0.3, 0.31, 0.29]), np.full(3, 0.5))
+    assert list(three) == [0.3, 0.31, 0.29] and list(three_sd) == [0.5] * 3 and math.isnan(mu_three)
     alone, alone_sd, _, _ = arm_ope.empirical_bayes(np.array([0.3, 0.7]), np.array([0.1, 0.2]), [True, False])
     assert list(alone) == [0.3, 0.7] and alone_sd[0] == 0.1 and math.isnan(alone_sd[1])
 

@@ -27,13 +27,19 @@ def test_always_arm_intervals_cover_the_true_arm_means() -> None:
             for j, est in enumerate((v.ips, v.snips, v.aipw, v.shrunk)):
                 hits[s, j, v.arm] = est.ci_low <= truth <= est.ci_high  # an unplayed arm (NaN) is a miss
     coverage = hits.mean(axis=(0, 2))
+    per_arm = hits.mean(axis=0)  # (estimator, arm)
+    names = ("IPS", "SNIPS", "AIPW", "shrunk AIPW")
     figures = ", ".join(
-        f"{n} {c:.3f}" for n, c in zip(("IPS", "SNIPS", "AIPW", "shrunk AIPW"), coverage, strict=True)
+        f"{n} {c:.3f} (worst arm {w:.2f})"
+        for n, c, w in zip(names, coverage, per_arm.min(axis=1), strict=True)
     )
     print(
         f"\ncoverage of the true follows per post, {runs} runs × {len(ARMS)} arms, 95 % intervals: {figures}"
     )
-    assert (coverage[:3] >= 0.90).all(), coverage  # IPS, SNIPS, AIPW
+    # measured: IPS 0.932, SNIPS 0.936, AIPW 0.936, shrunk 0.940 (worst arm 0.90: the one clearly better arm,
+    # which shrinkage with τ² plugged in as if known covered 0.63 of the time, 0.870 over all arms)
+    assert (coverage >= 0.90).all(), coverage
+    assert per_arm[3].min() >= 0.85, per_arm[3]
 
 
 def test_what_if_ranks_weight_vectors_like_their_true_value() -> None:

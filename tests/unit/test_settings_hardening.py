@@ -129,6 +129,16 @@ BAD: dict[str, st.SearchStrategy[str]] = {
     "x_api_access_token": st.sampled_from(["", "  "]),
     "x_api_access_token_secret": st.sampled_from(["", "  "]),
     "x_api_daily_budget_usd": st.one_of(_non_finite, st.sampled_from(["-0.01", "lots", "1e7"])),
+    "bandit_discount": st.one_of(
+        _non_finite,
+        st.sampled_from(["", "0", "-0.5", "soon"]),
+        st.floats(min_value=1.0, exclude_min=True, allow_infinity=False).map(repr),
+        st.floats(max_value=0.0, allow_infinity=False, allow_nan=False).map(repr),
+    ),
+    "bandit_window_days": _ints_outside(1, 3650),
+    "drift_recent_days": _ints_outside(1, 365),
+    "drift_min_posts": _ints_outside(2, 10_000),
+    "drift_z_alarm": st.one_of(_non_finite, st.sampled_from(["0", "-3", "101", "high"])),
 }
 
 

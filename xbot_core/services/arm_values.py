@@ -21,7 +21,8 @@ NOTE = (
     "bandit chose when to play it, so it mixes arms with days); **IPS**, **SNIPS** (self-normalised) and "
     "**AIPW** = estimated mean reward of the policy *always play this arm*, from the logged propensities "
     "(estimates; 95 % intervals: t on a bootstrap that resamples whole days); **shrunk** = AIPW pulled "
-    "towards the scope's average by empirical Bayes (estimate; noisy arms move most)."
+    "towards the scope's average by empirical Bayes (estimate; noisy arms move most; its interval also "
+    "counts the uncertainty of that pull; with fewer than 4 arms played it equals AIPW)."
 )
 
 

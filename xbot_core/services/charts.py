@@ -186,7 +186,7 @@ def weights_chart(arms: pl.DataFrame, weights: dict[str, float]) -> alt.VConcatC
                     sort="-x",
                     title=None,
                 ),
-                x=alt.X("reward:Q", title="exposure-weighted reward under the chosen weights"),
+                x=alt.X("reward:Q", title="re-scored mean reward under the slider weights (exact)"),
                 tooltip=["arm:N", alt.Tooltip("reward:Q", format=".4f")],
             )
             .properties(width=420, height=alt.Step(18))

@@ -10,6 +10,7 @@ left out; the run counts them (`training_runs.outcomes_incomplete`) and the log 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -123,6 +124,28 @@ def drift_alarms(
     return out
 
 
+def drift_record(cfg: DriftConfig, alarms: list[ArmDrift]) -> dict[str, Any]:
+    """The drift check of a run as stored (training_runs.drift): its thresholds and the arms that raised the
+    alarm. An infinite z (both periods constant, and different) is stored as null: JSON has no infinity."""
+    return {
+        "recent_days": cfg.recent_days,
+        "min_posts": cfg.min_posts,
+        "z_alarm": cfg.z_alarm,
+        "arms": [
+            {
+                "scope": a.scope,
+                "arm": a.arm,
+                "n_recent": a.n_recent,
+                "n_before": a.n_before,
+                "mean_recent": a.mean_recent,
+                "mean_before": a.mean_before,
+                "z": a.z if a.z is not None and math.isfinite(a.z) else None,
+            }
+            for a in alarms
+        ],
+    }
+
+
 def learn(
     pool: ConnectionPool,
     account_id: int,
@@ -133,8 +156,10 @@ def learn(
     catalog: ArmCatalog | None = None,
     min_outcomes: int = MIN_OUTCOMES,
     seed: int = 0,
+    drift: DriftConfig | None = None,
 ) -> LearnResult:
-    """Recompute rewards, rebuild this kind's bandit arms and record a training run, in one transaction."""
+    """Recompute rewards, rebuild this kind's bandit arms (with `cfg`'s discount or window) and record a
+    training run with its drift alarms (`drift`'s thresholds), in one transaction."""
     cfg = cfg or BanditConfig()
     catalog = catalog or ArmCatalog()
     with pool.connection() as conn:
@@ -178,16 +203,30 @@ def learn(
             explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
             arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
             line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
-            alarms = drift_alarms(usable, catalog)
-            if alarms:  # in the log and in the training run's message (/api/learning/status shows it)
+            line += _recency_note(cfg)
+            drift = drift or DriftConfig()
+            alarms = drift_alarms(usable, catalog, drift)
+            if alarms:  # in the log line (= the run's message) and as data in training_runs.drift
                 line += " drift_alarm=" + "; ".join(a.describe() for a in alarms)
             run_id = learning_repo.insert_training_run(
-                conn, **run, status="trained", arms_trained=arms_trained, explore_ratio=explore, message=line
+                conn,
+                **run,
+                status="trained",
+                arms_trained=arms_trained,
+                explore_ratio=explore,
+                message=line,
+                drift=drift_record(drift, alarms),
             )
     log.info(line)
     return LearnResult(
         "trained", line, simulated, v.version, len(usable), arms_trained, explore, run_id, skipped
     )
+
+
+def _recency_note(cfg: BanditConfig) -> str:
+    """' discount=γ' / ' window_days=N' when the rebuild used them ('' for all history, undiscounted)."""
+    note = f" discount={cfg.discount:g}" if cfg.discount is not None else ""
+    return note + (f" window_days={cfg.window_days}" if cfg.window_days is not None else "")
 
 
 def _arm_rows(

@@ -159,18 +159,23 @@ def what_if(
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-WHAT_IF_NOTE = (
-    "**Exact arithmetic:** the re-scored mean (the window's posts scored under each set of weights) and the "
-    "slider ranking (each arm's exposure-weighted reward under the slider weights). They change the "
-    "yardstick, not the decisions, so they say nothing about what a bandit using those weights would "
-    "have earned. "
-    "**Estimates:** the what-if table. For each scope, the bandit is re-fitted on the history re-scored "
-    "under the weights (Thompson with ε, fitted on alternate days and evaluated on the others), and what it "
-    "would have earned is estimated from the logged propensities by IPS, SNIPS and DR (95 % bootstrap "
-    "intervals), measured in follows per post and in the active version's reward, which do not change with "
-    "the weights. The logged mean is what the posts actually earned. Only the notebook's parameter weights "
-    "are evaluated; moving a slider in the HTML does not re-run the estimate."
-)
+def what_if_note(weights: dict[str, float]) -> str:
+    """Which numbers of the page are exact arithmetic and which are estimates, naming the weights the
+    estimates were computed at (the notebook's parameters; the sliders never change them)."""
+    at = ", ".join(f"{name} = {weights[name]:g}" for name in WEIGHT_FIELDS if name in weights)
+    return (
+        "**Exact arithmetic:** the re-scored mean (the window's posts scored under each set of weights) and "
+        "the interactive weights chart (each arm's re-scored mean reward under the slider weights, which the "
+        "sliders recompute in the page). They change the yardstick, not the decisions, so they say nothing "
+        "about what a bandit using those weights would have earned. "
+        f"**Estimates:** the off-policy what-if table, computed at the notebook's parameter weights only "
+        f"({at}); moving a slider does not change it (render the report with other `w_*` parameters to "
+        "estimate other weights). For each scope, the bandit is re-fitted on the history re-scored under the "
+        "weights (Thompson with ε, fitted on alternate days and evaluated on the others), and what it would "
+        "have earned is estimated from the logged propensities by IPS, SNIPS and DR (95 % bootstrap "
+        "intervals), measured in follows per post and in the active version's reward, which do not change "
+        "with the weights. The logged mean is what the posts actually earned."
+    )
 
 
 def chosen_version(base: RewardVersion, weights: dict[str, float]) -> RewardVersion:
@@ -197,7 +202,7 @@ def build(source: Source, day: date, *, days: int, weights: dict[str, float], se
         versions=compare_versions(posts, analytics.reward_versions(source)),
         what_if=what_if(posts, version, weights, seed),
         rescored=rescored_mean(posts, version, weights),
-        what_if_note=WHAT_IF_NOTE,
+        what_if_note=what_if_note(weights),
         arm_values=arm_values.always_arm_table(
             arm_values.long_by_scope(posts), ArmCatalog(), np.random.default_rng(seed)
         ),

@@ -53,6 +53,27 @@ class TrainingRun(BaseModel):
     ran_at: datetime
 
 
+class ArmDriftAlarm(BaseModel):
+    scope: str
+    arm: str
+    n_recent: int = Field(description="Outcomes of the arm in the recent period.")
+    n_before: int = Field(description="Outcomes of the arm before it.")
+    mean_recent: float = Field(description="Mean reward of the arm in the recent period.")
+    mean_before: float = Field(description="Mean reward of the arm before it.")
+    z: float | None = Field(
+        description="Welch's z of mean_recent − mean_before; null when infinite (both periods constant)."
+    )
+
+
+class DriftAlarm(BaseModel):
+    runId: int = Field(description="The trained run that checked (the latest `trained` run).")
+    raised: bool = Field(description="Whether any arm's reward moved: |z| ≥ zAlarm with enough outcomes.")
+    recentDays: int = Field(description="The recent period in days (XBOT_DRIFT_RECENT_DAYS when it ran).")
+    minPosts: int = Field(description="Fewest outcomes per arm and period (XBOT_DRIFT_MIN_POSTS).")
+    zAlarm: float = Field(description="The |z| that raises the alarm (XBOT_DRIFT_Z_ALARM).")
+    arms: list[ArmDriftAlarm] = Field(description="Every arm that raised it; empty when none did.")
+
+
 class BudgetStatus(BaseModel):
     day: date = Field(description="The budget day (XBOT_LLM_BUDGET_TIMEZONE).")
     dailyLimit: float = Field(description="USD; the day's stored limit, else XBOT_LLM_DAILY_BUDGET_USD.")
@@ -84,6 +105,11 @@ class LearningStatus(BaseModel):
         description="incompletePasses / collected (ok) passes of this dataset; null with none collected."
     )
     lastTrainingRun: TrainingRun | None
+    driftAlarm: DriftAlarm | None = Field(
+        description="The drift check of the latest `trained` run (the one the posteriors follow): has an "
+        "arm's mean reward over the recent days moved away from before? Null when no trained run has "
+        "checked (none yet, or recorded before migration 0011)."
+    )
     budgetStatus: BudgetStatus
 
 
@@ -222,6 +248,7 @@ def learning_status(
         incompletePasses=s["incomplete"],
         incompleteShare=incomplete_share(s["incomplete"], s["passes"]),
         lastTrainingRun=run,
+        driftAlarm=_drift_alarm(s["trained_run_id"], s["trained_drift"]),
         budgetStatus=BudgetStatus(
             day=budget_day,
             dailyLimit=limit,
@@ -230,6 +257,21 @@ def learning_status(
             remaining=max(0.0, limit - used - reserved),
             circuitOpen=bool(s["circuit_open"]),
         ),
+    )
+
+
+def _drift_alarm(run_id: int | None, drift: dict[str, Any] | None) -> DriftAlarm | None:
+    """training_runs.drift of the latest trained run as the API's field (None: that run did not check)."""
+    if run_id is None or drift is None:
+        return None
+    arms = [ArmDriftAlarm.model_validate(a) for a in drift["arms"]]
+    return DriftAlarm(
+        runId=run_id,
+        raised=bool(arms),
+        recentDays=drift["recent_days"],
+        minPosts=drift["min_posts"],
+        zAlarm=drift["z_alarm"],
+        arms=arms,
     )
 
 

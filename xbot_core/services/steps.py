@@ -18,6 +18,8 @@ from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.clock import Clock
 from xbot_core.adapters.x_browser.models import XClient
+from xbot_core.domain.bandit import BanditConfig
+from xbot_core.domain.drift import DriftConfig
 from xbot_core.domain.experiments import load_plan
 from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.errors import BudgetExceededError, CircuitOpenError, QuotaExceededError, SessionExpiredError
@@ -38,7 +40,8 @@ NEEDS_A_PERSON: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class StepDeps:
-    """What every step needs, opened once: the pool, the account, the clock, X and the LLM, the data kind."""
+    """What every step needs, opened once: the pool, the account, the clock, X and the LLM, the data kind, and
+    the bandit's and drift alarm's configuration (built from settings by the wiring)."""
 
     pool: ConnectionPool
     account_id: int
@@ -47,6 +50,8 @@ class StepDeps:
     make_llm: Callable[[], generation.GenerationLLM]  # the budgeted LLM
     simulated: bool  # the data kind, from configuration (Settings.x_is_sandbox)
     settings: Settings  # frozen, validated once at the edge
+    bandit: BanditConfig  # XBOT_BANDIT_DISCOUNT / XBOT_BANDIT_WINDOW_DAYS on the defaults
+    drift: DriftConfig  # XBOT_DRIFT_RECENT_DAYS / _MIN_POSTS / _Z_ALARM
 
     def now(self, override: datetime | None = None) -> datetime:
         """The explicit time when given, else the configured clock (system or sandbox virtual time)."""
@@ -108,6 +113,7 @@ def plan_step(
         count=count,
         rng=np.random.default_rng(seed),
         simulated=deps.simulated,
+        cfg=deps.bandit,
     )
     results = generation.generate_posts(
         deps.pool,
@@ -208,8 +214,17 @@ async def collect_step(
 
 
 def learn_step(deps: StepDeps, *, seed: int = 0, now: datetime | None = None) -> learning.LearnResult:
-    """Rewards under the active version and the bandit posteriors rebuilt, for the configured data kind."""
-    return learning.learn(deps.pool, deps.account_id, simulated=deps.simulated, now=deps.now(now), seed=seed)
+    """Rewards under the active version and the bandit posteriors rebuilt (with the configured discount or
+    window), the drift alarm checked, for the configured data kind."""
+    return learning.learn(
+        deps.pool,
+        deps.account_id,
+        simulated=deps.simulated,
+        now=deps.now(now),
+        cfg=deps.bandit,
+        drift=deps.drift,
+        seed=seed,
+    )
 
 
 # --- report ------------------------------------------------------------------------------------------------

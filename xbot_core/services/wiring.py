@@ -20,6 +20,8 @@ from xbot_core.adapters.clock import Clock, make_clock
 from xbot_core.adapters.db.connection import database_url, open_pool
 from xbot_core.adapters.db.repositories import ensure_account
 from xbot_core.adapters.x_browser.models import XClient
+from xbot_core.domain.bandit import BanditConfig
+from xbot_core.domain.drift import DriftConfig
 from xbot_core.services import accounts, analytics
 from xbot_core.services.analytics import Source
 from xbot_core.services.steps import StepDeps
@@ -66,6 +68,22 @@ def deps_for(settings: Settings, pool: ConnectionPool, account: str | None = Non
         make_llm=partial(_budgeted_llm, pool, settings, clock),
         simulated=settings.x_is_sandbox,
         settings=settings,
+        bandit=bandit_config(settings),
+        drift=drift_config(settings),
+    )
+
+
+def bandit_config(settings: Settings) -> BanditConfig:
+    """The bandit's tunables with the configured recency discount and sliding window (unset: neither)."""
+    return BanditConfig(discount=settings.bandit_discount, window_days=settings.bandit_window_days)
+
+
+def drift_config(settings: Settings) -> DriftConfig:
+    """The drift alarm's recent period, smallest sample per period and |z| threshold, from settings."""
+    return DriftConfig(
+        recent_days=settings.drift_recent_days,
+        min_posts=settings.drift_min_posts,
+        z_alarm=settings.drift_z_alarm,
     )
 
 

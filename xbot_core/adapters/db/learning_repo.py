@@ -12,6 +12,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from xbot_core.adapters.db.queries import query
 
@@ -64,8 +65,10 @@ def insert_training_run(
     explore_ratio: float | None,
     message: str,
     outcomes_incomplete: int = 0,
+    drift: dict[str, Any] | None = None,
 ) -> int:
-    """Record one learn run (every attempt, "insufficient_data" included); returns its id."""
+    """Record one learn run (every attempt, "insufficient_data" included); returns its id. `drift`: the
+    drift check's thresholds and alarms (None: not checked)."""
     row = conn.execute(
         query("training_run_insert"),
         {
@@ -79,6 +82,7 @@ def insert_training_run(
             "explore_ratio": explore_ratio,
             "message": message,
             "outcomes_incomplete": outcomes_incomplete,
+            "drift": None if drift is None else Jsonb(drift),
         },
     ).fetchone()
     assert row is not None
