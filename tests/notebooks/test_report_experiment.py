@@ -90,7 +90,7 @@ def test_with_enough_data_the_report_compares(source: Any) -> None:
     for r in report.results.iter_rows(named=True):
         assert 0 < r["p_randomization"] <= 1 and 0 < r["p_welch"] <= 1
         assert r["ci_low"] < r["lift"] < r["ci_high"] and r["av_low"] < r["ci_low"]
-        assert r["decision"] == rx.decide(r["av_low"], r["av_high"], r["srm_flag"])
+        assert r["decision"] == rx.decide(r["av_low"], r["av_high"], r["p_randomization"], r["srm_flag"])
         assert r["adjusted_low"] < r["adjusted_lift"] < r["adjusted_high"] and 0 < r["adjusted_p"] <= 1
     assert report.guardrails.height == 6  # FPKI, ER, reply rate × 2 experiments
     assert set(report.guardrails["metric"]) == {"FPKI", "ER", "reply rate"}
