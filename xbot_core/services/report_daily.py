@@ -171,11 +171,7 @@ def maturity_row(label: str, posts: pl.DataFrame) -> dict[str, object]:
 def default_day(source: Source, report_date: str) -> date:
     """The parameter when given; else the day of the account's latest post (today when it has none), so
     the notebook opened after the demo shows the demo's data."""
-    from xbot_core.services.experiment_power import latest_post_day
-
-    if report_date:
-        return analytics.parse_day(report_date)
-    return latest_post_day(source) or analytics.parse_day(None)
+    return analytics.report_day(source, report_date)
 
 
 def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> pl.DataFrame:
