@@ -47,8 +47,9 @@ SELECT (SELECT to_jsonb(latest_run) FROM latest_run) AS last_run,
 
 -- name: status_growth
 -- Growth figures at as_of: follower deltas from snapshots, 7-day averages over posts published in
--- (as_of - 7 days, as_of] with their latest ok outcome collected by as_of, the previous 7 days for the reply
--- uplift, and the top posts by follows as a JSON array. One statement.
+-- (as_of - 7 days, as_of] with their mature outcome (the ok T+24h pass, collected by as_of; a post without one
+-- counts in total_posts_7d and maturing_posts_7d, never in a rate), the previous 7 days for the reply uplift,
+-- and the top posts by follows as a JSON array. One statement.
 WITH acct AS (
     SELECT account_id, timezone FROM accounts WHERE handle = %(handle)s),
 bounds AS (
@@ -65,18 +66,20 @@ posts AS (
            CASE WHEN o.impressions > 0
                 THEN (o.likes + o.retweets + o.replies)::double precision / o.impressions END AS er,
            CASE WHEN o.impressions > 0 THEN 1000.0 * o.follows / o.impressions END AS fpki,
-           CASE WHEN o.impressions > 0 THEN o.replies::double precision / o.impressions END AS reply_rate
+           CASE WHEN o.impressions > 0 THEN o.replies::double precision / o.impressions END AS reply_rate,
+           o.found IS NOT NULL AS mature,
+           EXISTS (SELECT 1 FROM outcomes y
+                    WHERE y.decision_id = p.decision_id AND y.collected_pass = 2 AND y.collected_at <= b.as_of
+                      AND y.simulated = %(simulated)s) AS pass2_stored
       FROM bounds b
       JOIN posted_decisions p
         ON p.account_id = b.account_id AND p.posted_at > b.prev_start AND p.posted_at <= b.as_of
       JOIN content_metadata c ON c.decision_id = p.decision_id AND c.simulated = %(simulated)s
       LEFT JOIN LATERAL (
-            SELECT x.impressions, x.likes, x.retweets, x.replies, x.follows, x.reward_composite
+            SELECT true AS found, x.impressions, x.likes, x.retweets, x.replies, x.follows, x.reward_composite
               FROM outcomes x
              WHERE x.decision_id = p.decision_id AND x.status = 'ok' AND x.collected_at <= b.as_of
-               AND x.simulated = %(simulated)s
-             ORDER BY x.collected_pass DESC
-             LIMIT 1) o ON true),
+               AND x.simulated = %(simulated)s AND x.collected_pass = 2) o ON true),
 snaps AS (
     SELECT (SELECT s.followers FROM follower_snapshots s
              WHERE s.account_id = b.account_id AND s.simulated = %(simulated)s AND s.taken_at <= b.as_of
@@ -90,6 +93,8 @@ snaps AS (
       FROM bounds b),
 agg AS (
     SELECT count(*) FILTER (WHERE this_week) AS total_posts_7d,
+           count(*) FILTER (WHERE this_week AND mature) AS mature_posts_7d,
+           count(*) FILTER (WHERE this_week AND NOT pass2_stored) AS maturing_posts_7d,
            sum(impressions) FILTER (WHERE this_week) AS total_impressions_7d,
            avg(er) FILTER (WHERE this_week) AS avg_er_7d,
            avg(reward_composite) FILTER (WHERE this_week) AS avg_reward_7d,

@@ -34,6 +34,23 @@ def _latest_ok(ds: ApiDataset, decision_id: Any, as_of: datetime, simulated: boo
     return max(rows, key=lambda o: o["collected_pass"]) if rows else None
 
 
+def _mature_ok(ds: ApiDataset, decision_id: Any, as_of: datetime, simulated: bool) -> dict[str, Any] | None:
+    """The post's ok T+24h pass collected by as_of (the only outcome the growth figures use)."""
+    o = _latest_ok(ds, decision_id, as_of, simulated)
+    return o if o is not None and o["collected_pass"] == 2 else None
+
+
+def _pass2(ds: ApiDataset, post: dict[str, Any], as_of: datetime) -> bool:
+    """Whether any T+24h pass of the post (ok or unavailable) was stored by as_of."""
+    return any(
+        o["decision_id"] == post["decision_id"]
+        and o["collected_pass"] == 2
+        and o["collected_at"] <= as_of
+        and o["simulated"] == post["simulated"]
+        for o in ds.outcomes
+    )
+
+
 def _rates(o: dict[str, Any] | None) -> dict[str, float | None]:
     if o is None or not o["impressions"]:
         return {"er": None, "fpki": None, "reply_rate": None}
@@ -63,8 +80,8 @@ def expected_growth(ds: ApiDataset, as_of: datetime, simulated: bool, limit: int
     for p in ds.posts:
         if p["simulated"] != simulated:
             continue
-        o = _latest_ok(ds, p["decision_id"], as_of, simulated)
-        rec = p | (o or {}) | _rates(o) | {"has_outcome": o is not None}
+        o = _mature_ok(ds, p["decision_id"], as_of, simulated)
+        rec = p | (o or {}) | _rates(o) | {"has_outcome": o is not None, "pass2": _pass2(ds, p, as_of)}
         if as_of - timedelta(days=7) < p["posted_at"] <= as_of:
             week.append(rec)
         elif as_of - timedelta(days=14) < p["posted_at"] <= as_of - timedelta(days=7):
@@ -92,6 +109,8 @@ def expected_growth(ds: ApiDataset, as_of: datetime, simulated: bool, limit: int
         ],
         "engagement_summary": {
             "total_posts_7d": len(week),
+            "mature_posts_7d": sum(r["has_outcome"] for r in week),
+            "maturing_posts_7d": sum(not r["pass2"] for r in week),
             "total_impressions_7d": sum(impressions) if impressions else None,
             "avg_er_7d": _avg([r["er"] for r in week]),
             "avg_reward_7d": _avg([r.get("reward_composite") for r in week]),
@@ -130,14 +149,15 @@ def test_growth_every_field(api_dataset: ApiDataset, api_server: Callable[..., A
     # the seed was built to exercise each rule; pin the headline numbers by hand too
     assert got["followers_today"] == 1042 - 1010  # local (New York) midnight, not UTC midnight
     assert got["followers_7d"] == 1042 - 950
-    assert [p["tweet_id"] for p in got["top_posts_by_follows"]] == ["1000002", "1000004", "1000001"]
-    assert got["top_posts_by_follows"][0]["fpki"] == pytest.approx(1000 * 5 / 1500)  # pass 2 replaced pass 1
-    assert got["top_posts_by_follows"][2]["impressions"] == 400  # pass 2 came after as_of
-    assert got["engagement_summary"]["total_posts_7d"] == 5
-    assert got["engagement_summary"]["total_impressions_7d"] == 400 + 1500 + 0 + 800
-    assert got["reply_uplift_7d"] == pytest.approx(
-        mean([6 / 400, 3 / 1500, 8 / 800]) / mean([2 / 1000, 3 / 500]) - 1
-    )
+    # mature posts only: post 2 has its ok T+24h pass; post 1's came after as_of, post 3 and 5 have none
+    # (still maturing), post 4's T+24h pass was unavailable (not maturing, never in a rate)
+    assert [p["tweet_id"] for p in got["top_posts_by_follows"]] == ["1000002"]
+    assert got["top_posts_by_follows"][0]["fpki"] == pytest.approx(1000 * 5 / 1500)
+    summary = got["engagement_summary"]
+    assert (summary["total_posts_7d"], summary["mature_posts_7d"], summary["maturing_posts_7d"]) == (5, 1, 3)
+    assert summary["total_impressions_7d"] == 1500
+    assert got["fpki_avg_7d"] == pytest.approx(1000 * 5 / 1500)
+    assert got["reply_uplift_7d"] == pytest.approx((3 / 1500) / mean([2 / 1000, 3 / 500]) - 1)
 
 
 def test_growth_simulated_and_limits_and_as_of(

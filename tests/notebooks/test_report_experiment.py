@@ -98,7 +98,7 @@ def test_with_enough_data_the_report_compares(source: Any) -> None:
     for r in report.results.iter_rows(named=True):
         assert 0 < r["p_randomization"] <= 1 and 0 < r["p_welch"] <= 1
         assert r["ci_low"] < r["lift"] < r["ci_high"] and r["av_low"] < r["ci_low"]
-        assert r["decision"] == rx.decide(r["av_low"], r["av_high"], r["srm_flag"])
+        assert r["decision"] == rx.decide(r["av_low"], r["av_high"], r["p_randomization"], r["srm_flag"])
         assert r["adjusted_low"] < r["adjusted_lift"] < r["adjusted_high"] and 0 < r["adjusted_p"] <= 1
     assert report.guardrails.height == 6  # FPKI, ER, reply rate × 2 experiments
     assert set(report.guardrails["metric"]) == {"FPKI", "ER", "reply rate"}
@@ -134,3 +134,18 @@ def test_notebooks_default_to_the_accounts_latest_data(source: Any) -> None:
     assert rx.default_start(source, "", 7) == PLAN_START  # 7 days ending with the last post (2026-01-07)
     assert report_daily.default_day(source, "") == date(2026, 1, 7)
     assert rx.default_start(source, "2025-12-01", 7) == date(2025, 12, 1)
+    # reward analysis and bandit diagnostics take the same default; an empty window names the command
+    from xbot_core.services import analytics, report_bandit, report_reward
+
+    assert analytics.report_day(source, "") == date(2026, 1, 7)
+    assert analytics.report_day(source, "2025-06-01") == date(2025, 6, 1)
+    weights = {"w_fpki": 0.5, "w_retweet": 0.3, "w_reply": 0.15, "w_novelty": 0.05, "w_dup_penalty": -0.1}
+    empty = report_reward.build(source, date(2025, 6, 1), days=7, weights=weights, seed=7)
+    note = report_reward.headline(empty, 7)
+    assert note.startswith("**No simulated posts of @") and "`xbot demo`" in note and "`report_date`" in note
+    assert "2025-05-26 to 2025-06-01" in note
+    bandit = report_bandit.build(source, date(2025, 6, 1), days=14, seed=7)
+    assert report_bandit.headline(bandit).startswith("**No simulated posts of @")
+    full = report_reward.build(source, date(2026, 1, 7), days=7, weights=weights, seed=7)
+    tail = f"{full.posts.height} posts, active reward version {full.version.version}"
+    assert full.posts.height > 0 and report_reward.headline(full, 7).endswith(tail)

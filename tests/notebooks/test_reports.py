@@ -158,7 +158,7 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
 # nothing but type names), NaN
 _DTYPE = r"(str|f64|f32|i64|i32|u32|bool|date|datetime\[[^\]]*\]|null|decimal\[[^\]]*\])"
 RAW_FRAME = re.compile(rf"shape: \(|\bNaN\b|┆|╞|^\s*{_DTYPE}(\s+{_DTYPE})*\s*$", re.MULTILINE)
-CLEAN_KINDS = ["experiment", "daily"]  # the pages whose tables are formatted for people
+CLEAN_KINDS = ["experiment", "daily", "reward", "bandit"]  # every page: its tables are formatted for people
 
 
 @pytest.mark.browser

@@ -117,14 +117,32 @@ def test_chosen_version_rejects_unknown_weights_and_positive_penalty() -> None:
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "srm", "decision"),
+    ("low", "high", "p", "srm", "decision"),
     [
-        (0.01, 0.3, False, "ship"),
-        (-0.3, -0.01, False, "roll back"),
-        (-0.1, 0.2, False, "keep testing"),
-        (0.01, 0.3, True, "keep testing"),
-        (float("nan"), float("nan"), False, "keep testing"),
+        (0.01, 0.3, 0.01, False, "ship"),
+        (-0.3, -0.01, 0.01, False, "roll back"),
+        (-0.1, 0.2, 0.01, False, "keep testing"),  # the interval contains 0
+        (0.01, 0.3, 0.2, False, "keep testing"),  # the randomization test does not reject
+        (-0.3, -0.01, 0.05, False, "keep testing"),  # p must be below 0.05, not equal
+        (0.01, 0.3, float("nan"), False, "keep testing"),
+        (0.01, 0.3, 0.01, True, "keep testing"),
+        (float("nan"), float("nan"), 0.01, False, "keep testing"),
     ],
 )
-def test_experiment_decision_rule(low: float, high: float, srm: bool, decision: str) -> None:
-    assert report_experiment.decide(low, high, srm) == decision
+def test_experiment_decision_rule(low: float, high: float, p: float, srm: bool, decision: str) -> None:
+    assert report_experiment.decide(low, high, p, srm) == decision
+    assert report_experiment.decide(low, high, p, srm, enough_data=False) == "not enough data"
+
+
+def test_decision_sentence_names_both_parts_of_the_rule() -> None:
+    power_row = {"experiment": "question_cta", "mature_posts": 40, "planned_posts": 30, "enough": True}
+    base = {"srm_flag": False, "av_low": 0.05, "av_high": 0.4, "p_randomization": 0.012}
+    ship = report_experiment.sentence(power_row, {**base, "decision": "ship"}, "question")
+    assert ship == (
+        "question_cta: ship question: randomization p = 0.012 and the anytime-valid 95 % interval of its "
+        "reward lift lies above 0 (40 mature posts of the 30 planned)."
+    )
+    weak = {**base, "p_randomization": 0.31, "av_low": -0.2, "decision": "keep testing"}
+    text = report_experiment.sentence(power_row, weak, "question")
+    assert "randomization p = 0.310 (not below 0.05)" in text and "still contains 0" in text
+    assert "Both must agree" in report_experiment.DECISION_RULE

@@ -55,3 +55,14 @@ def test_offline_renderer_emits_no_cdn_reference() -> None:
     html = bundle["text/html"] if isinstance(bundle, dict) else bundle[0]["text/html"]
     assert "cdn" not in html and "https://" not in html.split("const spec", 1)[0]
     assert "vegaEmbed(el, spec" in html
+
+
+def test_a_chart_with_no_rows_renders_a_sentence_not_an_empty_frame() -> None:
+    empty = charts.arm_bars(ARMS.head(0).with_columns(n=pl.lit(0), weighted_reward=pl.lit(0.0)))
+    out = charts._render(empty.to_dict())
+    assert charts.EMPTY_CHART in out["text/html"] and charts.CHART_CLASS not in out["text/html"]
+    drawn = charts._render(
+        charts.arm_bars(ARMS.with_columns(n=pl.lit(1), weighted_reward=pl.lit(0.1))).to_dict()
+    )
+    assert charts.CHART_CLASS in drawn["text/html"] and charts.EMPTY_CHART not in drawn["text/html"]
+    assert charts.has_data({"data": {"url": "x.json"}})  # data it cannot see is not judged empty

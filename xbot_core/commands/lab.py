@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,6 +33,14 @@ def ensure_kernel() -> str:
 def lab(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of JupyterLab.")] = 8888,
     browser: Annotated[bool, typer.Option(help="Open a browser.")] = False,
+    notebook_dir: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="Folder to open instead of the project's notebooks/ (e.g. a copy).",
+        ),
+    ] = None,
 ) -> None:
     """Open JupyterLab on notebooks/: every notebook runs top to bottom with no edits."""
     from xbot_core.adapters.db.connection import database_url
@@ -47,7 +56,7 @@ def lab(
         sys.executable,
         "-m",
         "jupyterlab",
-        f"--notebook-dir={NOTEBOOKS_DIR.resolve()}",
+        f"--notebook-dir={(notebook_dir or NOTEBOOKS_DIR).resolve()}",
         f"--port={port}",
         "--ServerApp.ip=127.0.0.1",
         "--LabApp.news_url=None",

@@ -57,7 +57,8 @@ class SandboxProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self.reused = False
 
-    def start(self, timeout_s: float = 30.0) -> SandboxProcess:
+    def start(self, timeout_s: float = 90.0) -> SandboxProcess:
+        """Start it and wait for /admin/health (its start took 32 s at load 9 on the shared 2 cores)."""
         if sandbox_health(self.url):
             self.reused = True
             return self

@@ -168,6 +168,29 @@ def parse_day(text: str | date | None) -> date:
         raise ConfigError(f"not a date (expected YYYY-MM-DD): {text!r}") from None
 
 
+def report_day(source: Source, text: str | date | None) -> date:
+    """A report date parameter when given; else the UTC day of the account's latest post (today when it has
+    none), so a notebook opened with its defaults shows the data the account has (the demo's virtual days)."""
+    if text:
+        return parse_day(text)
+    from xbot_core.services.experiment_power import latest_post_day  # it builds on this module
+
+    return latest_post_day(source) or parse_day(None)
+
+
+def empty_window_note(source: Source, window: Window, parameter: str = "report_date") -> str:
+    """The sentence a report shows instead of empty charts: what is missing and the command that fills it."""
+    kind = "simulated" if source.simulated else "real"
+    fill = (
+        "Run `xbot demo` to fill it" if source.simulated else "Let the flows post and collect (`xbot serve`)"
+    )
+    last = (window.until - timedelta(days=1)).date()
+    return (
+        f"**No {kind} posts of @{source.handle} from {window.since.date()} to {last}.** {fill}, "
+        f"or set `{parameter}` to a day that has posts."
+    )
+
+
 # ---- DuckDB over the frames ----
 
 

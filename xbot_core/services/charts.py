@@ -48,7 +48,24 @@ def embed_html(spec: dict[str, Any]) -> str:
     )
 
 
+EMPTY_CHART = "Nothing to draw: no data for this chart in the window."
+
+
+def has_data(spec: dict[str, Any]) -> bool:
+    """Whether any dataset of a Vega-Lite spec has a row (a chart of nothing draws an empty, broken frame:
+    Vega logs `viewBox` errors for a facet with no rows)."""
+    datasets = spec.get("datasets")
+    if datasets is None:
+        return True  # data given inline or by URL: nothing to judge
+    return any(len(rows) for rows in datasets.values())
+
+
 def _render(spec: dict[str, Any], **_: Any) -> dict[str, str]:
+    if not has_data(spec):
+        return {
+            "text/html": f'<p class="xbot-empty-chart"><em>{EMPTY_CHART}</em></p>',
+            "text/plain": EMPTY_CHART,
+        }
     return {"text/html": embed_html(spec), "text/plain": "<chart>"}
 
 
@@ -239,6 +256,7 @@ def weights_widget(arms: pl.DataFrame, weights: dict[str, float]) -> Any:
     from IPython.display import display
 
     from xbot_core.services.report_reward import rank_arms
+    from xbot_core.services.report_tables_analysis import ranking_table
 
     sliders = {
         n: widgets.FloatSlider(
@@ -252,7 +270,7 @@ def weights_widget(arms: pl.DataFrame, weights: dict[str, float]) -> Any:
         ranked = rank_arms(arms, {n: s.value for n, s in sliders.items()})
         out.clear_output(wait=True)
         with out:
-            display(ranked)
+            display(ranking_table(ranked))
 
     for s in sliders.values():
         s.observe(redraw, names="value")

@@ -86,6 +86,19 @@ class BanditReport:
     ope_note: str
     arm_values: pl.DataFrame
     arm_values_note: str
+    days: int = 14
+    posts: int = 0
+
+
+def headline(report: BanditReport) -> str:
+    """Who, which data and window; with no posts in it, the sentence that says so and how to fill it."""
+    if report.posts == 0:
+        return analytics.empty_window_note(report.source, Window.days_ending(report.day, report.days))
+    kind = "simulated" if report.source.simulated else "real"
+    return (
+        f"**@{report.source.handle}**, {kind} data, {report.days} days to **{report.day}**, "
+        f"{report.posts} posts"
+    )
 
 
 def _long(posts: pl.DataFrame) -> pl.DataFrame:
@@ -268,6 +281,8 @@ def build(
         ope=ope_alternatives(long, rng, ArmCatalog()),
         arm_values=arm_values.always_arm_table(long, ArmCatalog(), rng),
         arm_values_note=arm_values.NOTE,
+        days=days,
+        posts=posts.height,
         ope_note=(
             "Off-policy estimates (SNIPS and DR, 95 % bootstrap CIs) of each alternative policy's mean "
             f"reward under reward version {version.version}, on the bandit's own decisions of the window; "

@@ -86,7 +86,8 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
     today = posts.filter(pl.col("posted_at") >= window.until - timedelta(days=1))
     snapshots = analytics.load(source, "follower_snapshots", **window.params)
 
-    now_s, prev_s = _sums(posts), _sums(previous)
+    # rates from mature posts only (T+24h stored); a post with only its T+1h pass would pull them down
+    now_s, prev_s = _sums(mature_posts(posts)), _sums(mature_posts(previous))
     end = _followers_at(snapshots, window.until)
     start_day = _followers_at(snapshots, window.until - timedelta(days=1))
     start_window = _followers_at(snapshots, window.since)
@@ -115,7 +116,7 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
                 _ratio(now_s["follows"], now_s["impressions"], 1000.0),
                 reply_now,
                 _uplift(reply_now, reply_before),
-                now_s["novelty"],
+                posts["novelty"].mean() if posts.height else None,  # from the text: final at posting
                 float(posts.height),
                 float(gaps["incomplete"]),
                 incomplete_share(int(gaps["incomplete"]), int(gaps["passes"])),
@@ -129,8 +130,8 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
     )
     provisional = bool(maturity["maturing"].sum())
     kpis = kpis.with_columns(
-        # FPKI, reply rate and its uplift come from post metrics; followers from snapshots, novelty from text,
-        # post and incomplete-pass counts are counts of what is stored
+        # FPKI, reply rate and its uplift come from the mature posts so far, so they move as the others
+        # mature; followers from snapshots, novelty from text, post and incomplete-pass counts are counts
         pl.Series(
             "provisional", [False] * 3 + [provisional] * 3 + [False] * (kpis.height - 6), dtype=pl.Boolean
         )
@@ -155,6 +156,11 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
 MATURE_PASS = 2
 
 
+def mature_posts(posts: pl.DataFrame) -> pl.DataFrame:
+    """Posts whose T+24h pass is stored: the only ones the report's rates and engagement sums use."""
+    return posts.filter(pl.col("collected_pass") == MATURE_PASS)
+
+
 def maturity_row(label: str, posts: pl.DataFrame) -> dict[str, object]:
     """How many of the posts have their T+24h pass stored; the others' figures are provisional (T+1h)."""
     pending = posts.filter(pl.col("collected_pass").is_null() | (pl.col("collected_pass") < MATURE_PASS))
@@ -171,22 +177,19 @@ def maturity_row(label: str, posts: pl.DataFrame) -> dict[str, object]:
 def default_day(source: Source, report_date: str) -> date:
     """The parameter when given; else the day of the account's latest post (today when it has none), so
     the notebook opened after the demo shows the demo's data."""
-    from xbot_core.services.experiment_power import latest_post_day
-
-    if report_date:
-        return analytics.parse_day(report_date)
-    return latest_post_day(source) or analytics.parse_day(None)
+    return analytics.report_day(source, report_date)
 
 
 def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> pl.DataFrame:
-    """Totals and ratio metrics of the day next to the window's."""
+    """Totals and ratio metrics of the day next to the window's, from their mature posts only."""
 
-    def row(label: str, p: pl.DataFrame) -> dict[str, object]:
+    def row(label: str, posts: pl.DataFrame) -> dict[str, object]:
+        p = mature_posts(posts)
         s = _sums(p)
         return {
             "period": label,
-            "posts": p.height,
-            "measured": p["impressions"].is_not_null().sum(),
+            "posts": posts.height,
+            "mature": p.height,
             "impressions": s["impressions"],
             "engagements": s["engagements"],
             "follows": s["follows"],

@@ -3,8 +3,8 @@
 Per experiment: planned vs achieved posts (the plan's target MDE at the account's reward CV gives the planned
 n), the MDE and power achieved, the share of posts still maturing. Only posts whose T+24h pass is stored
 count. Below the planned n the report says how many more posts it needs and shows no p-value, chance to win
-or lift. At or above it: the randomization p-value (the primary one at small n), the Welch CI of the lift,
-a t-based chance to win and risk, the anytime-valid interval the decision rule uses, the SRM check, and
+or lift. At or above it: the randomization p-value and the anytime-valid interval (together the decision
+rule, DECISION_RULE), the Welch CI of the lift, a t-based chance to win and risk, the SRM check, and
 FPKI / ER / reply rate as guardrails with delta-method CIs.
 
 Statistics come from xbot_core.domain.stats; tables for people from services/report_tables.py.
@@ -30,13 +30,16 @@ from xbot_core.services.report_daily import load_posts
 SHIP, ROLL_BACK, KEEP_TESTING, NOT_ENOUGH = "ship", "roll back", "keep testing", "not enough data"
 CONTROL_LABEL = "bandit policy (includes the treatment arm)"
 DEFAULT_TARGET_MDE = 0.3  # for an experiment the plan file does not name
+DECISION_ALPHA = 0.05
 DECISION_RULE = (
     "Decision rule (exposure-weighted reward of mature posts, relative lift of treatment over the bandit "
     "policy): below the planned number of posts → not enough data, nothing is compared. Otherwise, if the "
     "SRM check flags the split (p < 0.001) the assignment is broken → keep testing after fixing it; else "
-    "ship when the anytime-valid 95 % interval of the lift lies entirely above 0, roll back when it lies "
-    "entirely below 0, and keep testing while it contains 0. The anytime-valid interval stays valid however "
-    "often it is looked at; the randomization p-value, the Welch CI and the chance to win are for reference."
+    "ship when the randomization p-value is below 0.05 and the anytime-valid 95 % interval of the lift lies "
+    "entirely above 0, roll back when the p-value is below 0.05 and the interval lies entirely below 0, and "
+    "keep testing otherwise. Both must agree: the randomization test is exact at any number of posts (it "
+    "re-draws the plan's own assignment), the anytime-valid interval stays valid however often it is looked "
+    "at. The Welch CI, the adjusted lift and the chance to win are shown for reference and decide nothing."
 )
 ENGAGEMENTS = pl.col("likes") + pl.col("retweets") + pl.col("replies")
 GUARDRAILS: dict[str, tuple[pl.Expr, float]] = {
@@ -62,12 +65,22 @@ class ExperimentReport:
     summary: list[str] = field(default_factory=list)
 
 
-def decide(av_low: float, av_high: float, srm_flagged: bool, enough_data: bool = True) -> str:
-    """The stated rule: too few posts → not enough data; SRM → keep testing; anytime-valid interval above 0
-    → ship, below 0 → roll back."""
+def decide(
+    av_low: float,
+    av_high: float,
+    p_randomization: float,
+    srm_flagged: bool,
+    enough_data: bool = True,
+    alpha: float = DECISION_ALPHA,
+) -> str:
+    """The stated rule (DECISION_RULE): too few posts → not enough data; SRM → keep testing; ship or roll
+    back only when the randomization p-value is below `alpha` and the anytime-valid interval excludes 0 on
+    the same side; keep testing otherwise."""
     if not enough_data:
         return NOT_ENOUGH
     if srm_flagged or not (np.isfinite(av_low) and np.isfinite(av_high)):
+        return KEEP_TESTING
+    if not (np.isfinite(p_randomization) and p_randomization < alpha):
         return KEEP_TESTING
     if av_low > 0:
         return SHIP
@@ -309,7 +322,11 @@ def build(
                 )
             cumulative_rows.extend(_cumulative(exp, control, treatment, seq_cfg))
         result["decision"] = decide(
-            result.get("av_low", math.nan), result.get("av_high", math.nan), srm.flagged, enough
+            result.get("av_low", math.nan),
+            result.get("av_high", math.nan),
+            result.get("p_randomization", math.nan),
+            srm.flagged,
+            enough,
         )
         result_rows.append(result)
         summary.append(sentence(power_rows[-1], result, exp["treatment_arm"]))
@@ -392,11 +409,26 @@ def sentence(power_row: dict, result: dict, arm: str) -> str:
         return (
             f"{name}: the split of posts does not match the plan (SRM p < 0.001); fix the assignment first."
         )
-    verdict = {
-        SHIP: f"ship {arm}: the anytime-valid 95 % interval of its reward lift lies above 0",
-        ROLL_BACK: f"roll back {arm}: the anytime-valid 95 % interval of its reward lift lies below 0",
-        KEEP_TESTING: "keep testing: the anytime-valid 95 % interval of the lift still contains 0",
-    }[result["decision"]]
+    p = result.get("p_randomization", math.nan)
+    if not np.isfinite(p):
+        p_text = "no randomization p-value"
+    else:
+        p_text = "randomization p < 0.001" if p < 0.001 else f"randomization p = {p:.3f}"
+    decision = result["decision"]
+    if decision == SHIP:
+        verdict = f"ship {arm}: {p_text} and the anytime-valid 95 % interval of its reward lift lies above 0"
+    elif decision == ROLL_BACK:
+        verdict = (
+            f"roll back {arm}: {p_text} and the anytime-valid 95 % interval of its reward lift lies below 0"
+        )
+    else:
+        low, high = result.get("av_low", math.nan), result.get("av_high", math.nan)
+        reasons = []
+        if not (np.isfinite(p) and p < DECISION_ALPHA):
+            reasons.append(f"{p_text} (not below {DECISION_ALPHA})")
+        if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+            reasons.append("the anytime-valid 95 % interval of the lift still contains 0")
+        verdict = "keep testing: " + " and ".join(reasons or ["the p-value and the interval disagree"])
     return f"{name}: {verdict} ({have})."
 
 

@@ -210,6 +210,17 @@ def build(source: Source, day: date, *, days: int, weights: dict[str, float], se
     )
 
 
+def headline(report: RewardReport, days: int) -> str:
+    """Who, which data and window; with no posts in it, the sentence that says so and how to fill it."""
+    if report.posts.is_empty():
+        return analytics.empty_window_note(report.source, Window.days_ending(report.day, days))
+    kind = "simulated" if report.source.simulated else "real"
+    return (
+        f"**@{report.source.handle}**, {kind} data, {days} days to **{report.day}**, {report.posts.height} "
+        f"posts, active reward version {report.version.version}"
+    )
+
+
 def rank_arms(arms: pl.DataFrame, weights: dict[str, float]) -> pl.DataFrame:
     """Each arm's exposure-weighted reward under `weights`, best first per scope (what the sliders do)."""
     total = sum(weights[WEIGHT_OF_TERM[t]] * pl.col(f"sum_{t}") for t in TERMS)

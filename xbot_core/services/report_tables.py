@@ -174,7 +174,7 @@ def results_table(report: rx.ExperimentReport) -> GT:
         [
             rx.DECISION_RULE,
             "Randomization p: the share of re-drawn assignments (the plan's hash rule at its share) whose "
-            "reward difference is as large as the observed one; the primary p-value at small n.",
+            "reward difference is as large as the observed one; exact at small n, half of the decision rule.",
             "Adjusted lift: the same comparison with followers at post time, the other scopes' arms and the "
             "weekday as covariates (weighted least squares, HC2 robust errors).",
             "Chance to win and risk: Student t posterior of the reward difference (pooled, flat prior); "

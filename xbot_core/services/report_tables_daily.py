@@ -9,8 +9,8 @@ from xbot_core.services.report_tables import count, num, pct, table, when
 
 PROVISIONAL = "provisional"
 PROVISIONAL_NOTE = (
-    "Provisional: some posts behind this figure have only their T+1h metrics; it will change when their "
-    "T+24h pass is stored (see 'Mature data')."
+    "Provisional: computed from the mature posts only (T+24h metrics stored); other posts of the period are "
+    "still maturing and the figure will change when their T+24h pass is stored (see 'Mature data')."
 )
 _KPI_FORMAT = {  # by metric-name prefix, first match wins
     "followers gained": lambda v: "—" if v is None else f"{v:+,.0f}",
@@ -77,7 +77,7 @@ def engagement_table(report: DailyReport) -> GT:
     rows = [
         {
             "period": r["period"],
-            "posts (measured)": f"{count(r['posts'])} ({count(r['measured'])})",
+            "posts (mature)": f"{count(r['posts'])} ({count(r['mature'])})",
             "impressions": count(r["impressions"]),
             "engagements": count(r["engagements"]),
             "follows": count(r["follows"]),
@@ -89,7 +89,11 @@ def engagement_table(report: DailyReport) -> GT:
         }
         for r in report.engagement.iter_rows(named=True)
     ]
-    return table(rows, "Engagement", [PROVISIONAL_NOTE, "Ratio metrics are ratios of sums over posts."])
+    return table(
+        rows,
+        "Engagement (mature posts)",
+        [PROVISIONAL_NOTE, "Sums and ratio metrics (ratios of sums) over the mature posts of the period."],
+    )
 
 
 def money(x: float | None) -> str:

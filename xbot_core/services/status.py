@@ -124,9 +124,17 @@ class TopPost(BaseModel):
 
 
 class EngagementSummary(BaseModel):
-    total_posts_7d: int
+    total_posts_7d: int = Field(description="Posts published in (as_of-7d, as_of], mature or not.")
+    mature_posts_7d: int = Field(
+        description="Of those, posts whose T+24h pass is stored (ok, collected by as_of): every rate, "
+        "average and top post of this response is computed from mature posts only."
+    )
+    maturing_posts_7d: int = Field(
+        description="Of those, posts with no T+24h pass yet: the 7-day figures are provisional while this is "
+        "above 0 (they will change when these posts mature)."
+    )
     total_impressions_7d: int | None = Field(
-        description="Sum over posts with known impressions; null if none."
+        description="Sum over mature posts with known impressions; null if none."
     )
     avg_er_7d: float | None
     avg_reward_7d: float | None
@@ -143,12 +151,13 @@ class Growth(BaseModel):
         description="Latest snapshot at as_of minus the last one at or before as_of - 7 days."
     )
     fpki_avg_7d: float | None = Field(
-        description="Mean per-post FPKI of posts published in (as_of-7d, as_of]."
+        description="Mean per-post FPKI of the mature posts (T+24h pass stored) published in "
+        "(as_of-7d, as_of]."
     )
     reply_uplift_7d: float | None = Field(
-        description="Relative change of the mean per-post reply rate (replies/impressions) of posts "
-        "published in the last 7 days vs the 7 days before: mean_7d / mean_prev_7d - 1; null when either "
-        "mean is unknown or the previous mean is 0."
+        description="Relative change of the mean per-post reply rate (replies/impressions) of the mature "
+        "posts published in the last 7 days vs the 7 days before: mean_7d / mean_prev_7d - 1; null when "
+        "either mean is unknown or the previous mean is 0."
     )
     novelty_avg_7d: float | None
     top_posts_by_follows: list[TopPost]
@@ -295,6 +304,8 @@ def growth(conn: psycopg.Connection, *, handle: str, simulated: bool, as_of: dat
         top_posts_by_follows=[TopPost.model_validate(p) for p in r["top_posts"]],
         engagement_summary=EngagementSummary(
             total_posts_7d=r["total_posts_7d"],
+            mature_posts_7d=r["mature_posts_7d"],
+            maturing_posts_7d=r["maturing_posts_7d"],
             total_impressions_7d=r["total_impressions_7d"],
             avg_er_7d=_f(r["avg_er_7d"]),
             avg_reward_7d=_f(r["avg_reward_7d"]),

