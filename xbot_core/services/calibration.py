@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
+import psycopg
 
 from xbot_core.domain.audience_fit import RATE_SOURCES, AudienceFit, FitConfig, PostSample, fit_audience
 from xbot_core.domain.catalog import ArmCatalog, slot_of_hour
@@ -27,6 +28,7 @@ from xbot_core.errors import ConfigError
 from xbot_core.sandbox.audience import Perceived, expected_rates, expected_reach
 from xbot_core.sandbox.config import AUDIENCE_FILE, AudienceConfig, load_audience_config
 from xbot_core.services import analytics
+from xbot_core.services.classify import cached_labels
 
 # the sandbox's per-metric rate multipliers (sandbox/audience.py) under each rate key of the fit
 _RATE_METRIC = {
@@ -64,13 +66,20 @@ class Calibration:
 
 
 def perceptions(
-    config: AudienceConfig, text: str, posted_at: datetime, time_known: bool, tz: str
+    config: AudienceConfig,
+    text: str,
+    posted_at: datetime,
+    time_known: bool,
+    tz: str,
+    label: str | None = None,
 ) -> list[Perceived]:
     """How the sandbox would perceive a real post: one perception when its time is known, one per local hour
-    of its day when the export gave a day only. Unknown arms are None (neutral)."""
+    of its day when the export gave a day only. Unknown arms are None (neutral); `label` is an LLM's content
+    type (`--classify llm`), which wins over the rules."""
     catalog = ArmCatalog()
     arms = history_arms(text, posted_at, time_known, tz)
-    content = arms.content_type if arms.content_type in catalog.arms("content_type") else None
+    content_label = label or arms.content_type
+    content = content_label if content_label in catalog.arms("content_type") else None
     hook = arms.hook_pattern if arms.hook_pattern in catalog.arms("hook_pattern") else None
     local = posted_at.astimezone(ZoneInfo(tz))
     if time_known:
@@ -96,13 +105,17 @@ def multipliers(config: AudienceConfig, seen: list[Perceived]) -> tuple[float, d
     return reach, {key: geo([r[metric] for r in rate_list]) for key, metric in _RATE_METRIC.items()}
 
 
-def samples(config: AudienceConfig, posts: pl.DataFrame, tz: str) -> list[PostSample]:
+def samples(
+    config: AudienceConfig, posts: pl.DataFrame, tz: str, labels: dict[str, str] | None = None
+) -> list[PostSample]:
     """The fit's input from imported posts (columns of sql/analytics/imported_history.sql)."""
     out = []
+    labels = labels or {}
     for row in posts.iter_rows(named=True):
-        reach, rate_mult = multipliers(
-            config, perceptions(config, row["text"], row["posted_at"], row["time_known"], tz)
+        seen = perceptions(
+            config, row["text"], row["posted_at"], row["time_known"], tz, labels.get(row["text"])
         )
+        reach, rate_mult = multipliers(config, seen)
         counts = {column: row[_COLUMNS.get(column, column)] for _, column in RATE_SOURCES}
         out.append(PostSample(int(row["impressions"]), counts, bool(row["is_reply"]), reach, rate_mult))
     return out
@@ -190,7 +203,9 @@ def calibrate(
     (validated by loading it back; nothing is written when the fit or the file is bad)."""
     base = load_audience_config(template)
     posts, tz = load_posts(url, handle)
-    fit = fit_audience(samples(base, posts, tz), config)
+    with psycopg.connect(url) as conn:
+        labels = cached_labels(conn, posts["text"].to_list())
+    fit = fit_audience(samples(base, posts, tz, labels), config)
     latest = max(posts["as_of"].to_list())
     text = render(template.read_text(encoding="utf-8"), handle, fit, latest, template)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from xbot_core.domain.history_prior import HistoryObservation, check_weight, his
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
 from xbot_core.errors import ConfigError
+from xbot_core.services.classify import cached_labels
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def load_prior(
             "before `xbot learn --prior-from-history`"
         )
     originals = [r for r in rows if not r["is_reply"]]
+    labels = cached_labels(conn, [r["text"] for r in originals])  # `--classify llm` labels win over rules
     novelty = history_novelty([(r["text"], r["posted_at"]) for r in originals])
     history: list[HistoryObservation] = []
     for r, (nov, dup) in zip(originals, novelty, strict=True):
@@ -80,7 +82,8 @@ def load_prior(
         arms = history_arms(r["text"], r["posted_at"], r["time_known"], r["timezone"])
         w = exposure_weight(r["impressions"], v.exposure_cap)
         assert w is not None  # a computable reward has impressions
-        by_scope = {"content_type": arms.content_type, "hook_pattern": arms.hook_pattern}
+        content = labels.get(r["text"], arms.content_type)
+        by_scope = {"content_type": content, "hook_pattern": arms.hook_pattern}
         history.append(HistoryObservation(by_scope | {"timing_slot": arms.timing_slot}, rew, w))
     counts = {
         scope: {
