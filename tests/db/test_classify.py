@@ -4,7 +4,11 @@ a re-import and a second run call nothing; a refused budget stops the labelling,
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,7 +22,7 @@ from xbot_core.domain.text import content_hash
 from xbot_core.services import wiring
 from xbot_core.services.classify import cached_labels, classify_account
 from xbot_core.services.imports import import_exports
-from xbot_core.settings import load_settings
+from xbot_core.settings import PROJECT_DIR, load_settings
 
 pytestmark = pytest.mark.db
 
@@ -43,7 +47,7 @@ def _usage(conn: psycopg.Connection) -> list[tuple[str, int]]:
 
 
 def test_labels_are_budgeted_validated_and_cached(
-    db_pool: ConnectionPool, clean_db: str, llm_endpoint: LLMEndpoint
+    db_pool: ConnectionPool, clean_db: str, llm_endpoint: LLMEndpoint, tmp_path: Path
 ) -> None:
     with psycopg.connect(clean_db) as conn:
         account_id = _import(conn)
@@ -67,10 +71,24 @@ def test_labels_are_budgeted_validated_and_cached(
     assert {(c, r) for c, r, v in rows if not v} == {(UNKNOWN, "other")}
     assert labels == {t: content_type(t) for t in texts if content_type(t) != UNKNOWN}
 
-    with psycopg.connect(clean_db) as conn:  # the same export again, then label again: nothing is called
-        _import(conn)
-    again = classify_account(db_pool, llm, account_id)
-    assert (again.labelled, again.cached, again.left) == (0, 45, 0)
+    # the same export again through the command, labelling again: nothing is called, nothing is paid
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
+    env.update(
+        PYTHONPATH=str(PROJECT_DIR),
+        XBOT_DATABASE_URL=clean_db,
+        XBOT_OPENAI_BASE_URL=llm_endpoint.base_url,
+        XBOT_DATA_DIR=str(tmp_path / "data"),
+    )
+    args = ["import", "x-analytics", str(exports_dir() / CURRENT_FILE), "--account", "MauroJPelle"]
+    r = subprocess.run(
+        [sys.executable, "-m", "xbot_core.cli", *args, "--classify", "llm"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "content types by LLM: 45 texts, 0 labelled now, 45 from the cache" in r.stdout
     assert llm_endpoint.stats()["completions"] == 45
     with psycopg.connect(clean_db) as conn:
         assert _usage(conn) == [("succeeded", 45)]

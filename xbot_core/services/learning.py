@@ -151,8 +151,9 @@ def learn(
     catalog = catalog or ArmCatalog()
     if history_prior_weight is not None and simulated:
         raise ConfigError(
-            "--prior-from-history starts real posteriors from real imported history; the configured data "
-            "kind is simulated (X is the sandbox), and the two are never mixed"
+            "--prior-from-history starts real posteriors from real imported history, but this account's "
+            "data kind is simulated (its X is the sandbox) and the two are never mixed: give the account its "
+            "real X (XBOT_X_BASE_URL=https://x.com, or `xbot account add HANDLE --x-base-url https://x.com`)"
         )
     with pool.connection() as conn:
         v = active_version(conn)
