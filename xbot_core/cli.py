@@ -55,7 +55,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(x.app, name="x")
 app.add_typer(reward.app, name="reward")
-app.command("sandbox")(sandbox.sandbox)
+app.add_typer(sandbox.app, name="sandbox")
 app.command("generate")(generate.generate)
 app.command("budget")(budget.budget)
 app.command("learn")(learn.learn)

@@ -183,6 +183,14 @@ class Settings(BaseSettings):
         default="system", description="system time, or the sandbox's virtual clock (demo)."
     )
     timezone: str = Field(default="UTC", description="Account's local time zone for timing slots.")
+    history_prior_weight: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="If set, every learn run starts the real posteriors from the imported history, each post "
+        "counting this much of a live one (`xbot learn --prior-from-history`).",
+    )
     max_posts_per_hour: int = Field(default=4, ge=0, le=1000, description="Hourly posting cap.")
     min_post_interval_s: int = Field(
         default=300, ge=0, le=7 * 86_400, description="Minimum seconds between two posts."

@@ -33,6 +33,7 @@ _TABLES = (
     "ops_control",
     "imported_reads",
     "imported_post_rows",
+    "content_type_labels",
     "accounts",
 )
 

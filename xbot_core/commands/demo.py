@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,14 @@ def demo(
     ] = False,
     posts_per_day: Annotated[int, typer.Option(min=1, max=24, help="Decisions planned per day.")] = 8,
     reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the HTML reports.")] = True,
+    audience: Annotated[
+        Path | None,
+        typer.Option(
+            "--audience",
+            help="Sandbox audience file (default the template; `xbot sandbox calibrate` fits one to real "
+            "history).",
+        ),
+    ] = None,
     x_backend: Annotated[
         str | None,
         typer.Option(help="browser or api (default XBOT_X_BACKEND): how the sandbox X is reached."),
@@ -33,7 +42,12 @@ def demo(
     from xbot_core.demo.driver import DemoConfig, run_demo
 
     config = DemoConfig(
-        days=days, seed=seed, fresh=fresh, posts_per_day=posts_per_day, render_reports=reports
+        days=days,
+        seed=seed,
+        fresh=fresh,
+        posts_per_day=posts_per_day,
+        render_reports=reports,
+        audience_file=audience,
     )
     with Progress(
         TextColumn("simulated days"),

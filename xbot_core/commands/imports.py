@@ -1,4 +1,5 @@
-"""`xbot import x-analytics PATH... --account HANDLE [--as-of YYYY-MM-DD]`: bring real history in."""
+"""`xbot import x-analytics PATH... --account HANDLE [--as-of YYYY-MM-DD] [--classify rules|llm]`: bring real
+history in."""
 
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ def x_analytics(
             help="Day the exports were taken, YYYY-MM-DD; default the end date in X's file name, else today.",
         ),
     ] = None,
+    classify: Annotated[
+        str,
+        typer.Option(
+            "--classify",
+            help="Content types by `rules` (default: the history rules) or `llm`: labelled through the "
+            "budgeted LLM client (XBOT_OPENAI_*; a budget reservation per call), cached per text so a "
+            "re-import costs nothing.",
+        ),
+    ] = "rules",
 ) -> None:
     """Import X analytics exports (legacy 'Tweet activity' or current 'content') as the account's real
     history; all or nothing, idempotent, a later --as-of adds a later read."""
@@ -34,6 +44,8 @@ def x_analytics(
     from xbot_core.adapters.db.connection import database_url
     from xbot_core.services.imports import import_exports
 
+    if classify not in ("rules", "llm"):
+        raise ConfigError(f"--classify must be rules or llm, got {classify!r}")
     day = None
     if as_of is not None:
         try:
@@ -55,3 +67,11 @@ def x_analytics(
         skipped = f", {f.skipped_without_id} rows without an id skipped" if f.skipped_without_id else ""
         typer.echo(f"{f.path}: {f.rows} posts ({f.format} export), as of {f.as_of}{skipped}")
     typer.echo(result.message)
+    if classify == "llm":
+        from xbot_core.adapters.db.connection import open_pool
+        from xbot_core.services import wiring
+        from xbot_core.services.classify import classify_account
+
+        with open_pool(database_url(settings), max_size=2) as pool:
+            llm = wiring.budgeted_llm(pool, settings)
+            typer.echo(classify_account(pool, llm, result.account_id).message)

@@ -10,8 +10,15 @@ import typer
 from xbot_core.errors import ConfigError
 from xbot_core.settings import get_settings
 
+app = typer.Typer(
+    help="Serve the sandbox (no subcommand), or calibrate its audience to real history.",
+    invoke_without_command=True,
+)
 
+
+@app.callback()
 def sandbox(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Interface to bind (default XBOT_SANDBOX_HOST).")] = None,
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Port (default XBOT_SANDBOX_PORT).")
@@ -26,7 +33,13 @@ def sandbox(
         int, typer.Option(min=0, max=60_000, help="Delay of every X page and API call, in ms.")
     ] = 0,
     audience_file: Annotated[
-        Path | None, typer.Option(help="Audience parameters (default xbot_core/sandbox/audience.toml).")
+        Path | None,
+        typer.Option(
+            "--audience",
+            "--audience-file",
+            help="Audience parameters (default xbot_core/sandbox/audience.toml; `xbot sandbox calibrate` "
+            "writes one fitted to real history).",
+        ),
     ] = None,
     token_file: Annotated[
         Path | None,
@@ -43,6 +56,8 @@ def sandbox(
     ] = False,
 ) -> None:
     """Run the sandbox until interrupted: X site at /, admin at /admin, OpenAI-compatible API at /v1."""
+    if ctx.invoked_subcommand is not None:
+        return
     import uvicorn
 
     from xbot_core.api import is_local_host
@@ -71,3 +86,23 @@ def sandbox(
     # overwritten by the next start; a stale file is harmless (its token died with its process)
     write_admin_token(token_file or admin_token_file(settings.data_dir, bind_port), token)
     uvicorn.run(app, host=bind, port=bind_port, log_level="warning", access_log=False)
+
+
+@app.command("calibrate")
+def calibrate(
+    account: Annotated[str, typer.Option("--account", help="The handle whose imported history is fitted.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Audience file to write (default <XBOT_DATA_DIR>/sandbox/audience-HANDLE.toml)."),
+    ] = None,
+) -> None:
+    """Fit the audience model (lognormal impressions, per-impression rates, follows per 1,000, reply share) to
+    the account's imported real history and write an audience file for `xbot sandbox --audience FILE` and
+    `xbot demo --audience FILE`. Arms and their ground truth stay the template's."""
+    from xbot_core.adapters.db.connection import database_url
+    from xbot_core.services.calibration import calibrate as fit
+
+    settings = get_settings()
+    target = out or settings.data_dir / "sandbox" / f"audience-{account}.toml"
+    result = fit(database_url(settings), account, target)
+    typer.echo(result.message)

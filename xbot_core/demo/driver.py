@@ -60,6 +60,9 @@ class DemoConfig:
     plan_hour_utc: int = 6  # the day's plan and generation run at this virtual hour
     render_reports: bool = True
     report_workers: int = 2  # report notebooks rendered at once (each in its own kernel process)
+    audience_file: Path | None = (
+        None  # the sandbox's audience (default its template; `xbot sandbox calibrate`)
+    )
 
     def __post_init__(self) -> None:
         from xbot_core.errors import ConfigError
@@ -68,6 +71,10 @@ class DemoConfig:
             raise ConfigError(f"--days must be between 1 and 60, got {self.days}")
         if not 1 <= self.posts_per_day <= 24:
             raise ConfigError(f"--posts-per-day must be between 1 and 24, got {self.posts_per_day}")
+        if self.audience_file is not None:  # a bad file is one clear error naming it, before anything starts
+            from xbot_core.sandbox.config import load_audience_config
+
+            load_audience_config(self.audience_file)
 
 
 @dataclass
@@ -102,12 +109,12 @@ class DemoResult:
     sandbox_url: str
 
 
-def demo_settings(base: Settings, sandbox_url: str) -> Settings:
+def demo_settings(base: Settings, sandbox_url: str, audience_file: Path | None = None) -> Settings:
     """The configured settings, pointed at the sandbox and its own account (a real x.com/OpenAI config is
-    never touched by the demo)."""
+    never touched by the demo; a calibrated audience keeps the template's sandbox account)."""
     from xbot_core.sandbox.config import AUDIENCE_FILE, load_audience_config
 
-    handle = load_audience_config(AUDIENCE_FILE).account.handle
+    handle = load_audience_config(audience_file or AUDIENCE_FILE).account.handle
     return base.model_copy(
         update={
             "clock": "sandbox",
@@ -203,9 +210,10 @@ async def _run(base: Settings, config: DemoConfig, on_day: Callable[[int, int, s
             seed=config.seed,
             state_dir=base.data_dir / "sandbox",
             log_file=base.data_dir / "logs" / "sandbox.log",
+            audience_file=config.audience_file,
         ).start()
     try:
-        settings = demo_settings(base, sandbox.url)
+        settings = demo_settings(base, sandbox.url, config.audience_file)
         with open_pool(url, max_size=base.db_pool_max) as pool:
             return await _run_with(settings, config, pool, sandbox.url, times, on_day)
     finally:

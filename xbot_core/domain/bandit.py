@@ -159,10 +159,16 @@ def latest_pass(observations: Iterable[Observation]) -> list[Observation]:
 
 
 def fit_scope(
-    scope: str, arms: Sequence[str], observations: Iterable[Observation], cfg: BanditConfig
+    scope: str,
+    arms: Sequence[str],
+    observations: Iterable[Observation],
+    cfg: BanditConfig,
+    priors: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[ArmState, ...]:
     """Rebuild a scope's posteriors from scratch: latest pass per decision, optional recency discount, and
-    with `window_days`, only observations within that many days of the newest timed one."""
+    with `window_days`, only observations within that many days of the newest timed one. `priors` adds
+    (alpha, beta) pseudo-counts per arm to the configured prior (the history prior, domain/history_prior.py);
+    successes/failures/pulls stay the live evidence only."""
     index = {arm: i for i, arm in enumerate(arms)}
     obs = latest_pass(observations)
     timed = [o.observed_at for o in obs if o.observed_at is not None]
@@ -191,8 +197,8 @@ def fit_scope(
         ArmState(
             scope=scope,
             arm=arm,
-            alpha=cfg.prior_alpha + float(succ[i]),
-            beta=cfg.prior_beta + float(fail[i]),
+            alpha=cfg.prior_alpha + (priors or {}).get(arm, (0.0, 0.0))[0] + float(succ[i]),
+            beta=cfg.prior_beta + (priors or {}).get(arm, (0.0, 0.0))[1] + float(fail[i]),
             successes=float(succ[i]),
             failures=float(fail[i]),
             pulls=int(pulls[i]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -97,6 +97,21 @@ class ArmEffect(_Strict):
 NEUTRAL = ArmEffect()
 
 
+class CalibrationInfo(_Strict):
+    """Where a calibrated file's fitted values came from (written by `xbot sandbox calibrate`)."""
+
+    source_account: str = Field(min_length=1)
+    latest_read: date
+    posts: int = Field(ge=1)
+    replies: int = Field(ge=0)
+    reply_share: float = Field(ge=0, le=1)
+    fitted_posts: int = Field(ge=1)
+    zero_impression_posts: int = Field(ge=0)
+    follows_per_1k: float | None = Field(default=None, ge=0)
+    fitted: tuple[str, ...]
+    kept_from_template: tuple[str, ...]
+
+
 class AudienceConfig(_Strict):
     """Every parameter of the audience simulator (documented in audience.toml)."""
 
@@ -108,6 +123,7 @@ class AudienceConfig(_Strict):
     hour_of_day: HourParams
     day_of_week: DayParams
     arms: dict[str, dict[str, ArmEffect]]
+    calibration: CalibrationInfo | None = None  # present in a file fitted to real history
 
     @field_validator("arms")
     @classmethod

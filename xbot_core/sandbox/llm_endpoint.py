@@ -2,6 +2,10 @@
 
 The answer is deterministic: a plausible post composed from the `content_type:`, `hook_pattern:` and `topic:`
 lines of the prompt, seeded by the messages and the request's `seed`. Usage approximates a BPE tokenizer.
+A prompt with the line `task: classify_content_type` (domain/content_labels.py) is answered with a label
+instead: the content type the sandbox generated the text with, else the history rules' type
+(domain/history_arms.py), and where the rules cannot tell, `other` — an answer outside the list, as real
+models sometimes give, which the client must reject.
 Faults (`POST /admin/llm/faults`) are consumed one per request in this order: insufficient_quota, rate limit,
 server error, slow response, invalid output.
 """
@@ -23,6 +27,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from xbot_core.domain.content_labels import TASK_LINE
+from xbot_core.domain.history_arms import UNKNOWN, content_type
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +113,7 @@ _CLOSERS: tuple[str, ...] = (
     "Start smaller than you think.",
 )
 _EMOJI: tuple[str, ...] = ("🚀", "🔥", "✅", "💡", "📈")
+_CLASSIFY_TEXT = re.compile(rf"^{re.escape(TASK_LINE)}\s*\ntext: (.*)\Z", re.DOTALL)
 _FIELD = re.compile(r"^\s*(content_type|hook_pattern|topic)\s*:\s*(.+?)\s*$", re.MULTILINE)
 _TOKEN_PIECE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -146,6 +154,21 @@ def compose_post(fields: dict[str, str], rng: random.Random) -> str:
     if rng.random() < 0.3:
         text += " " + rng.choice(_EMOJI)
     return text
+
+
+def classification(messages: list[dict[str, Any]], state: Any) -> str | None:
+    """The label answering a content-type classification prompt; None when the prompt is no such task."""
+    for m in reversed(messages):
+        found = _CLASSIFY_TEXT.match(str(m.get("content") or ""))
+        if found:
+            text = found.group(1)
+            perceived = getattr(state, "perceived_content", None)
+            generated = perceived(text) if perceived is not None else None
+            if generated and generated.get("content_type"):
+                return str(generated["content_type"])
+            label = content_type(text)
+            return "other" if label == UNKNOWN else label
+    return None
 
 
 def make_invalid(text: str, kind: str, rng: random.Random) -> str:
@@ -281,7 +304,8 @@ def build_llm_router(state: Any) -> APIRouter:
         fields = parse_prompt(messages)
         seed_material = json.dumps([messages, body.get("seed")], sort_keys=True, default=str)
         rng = random.Random(int.from_bytes(hashlib.sha256(seed_material.encode()).digest()[:8], "big"))
-        text = compose_post(fields, rng)
+        label = classification(messages, state)
+        text = label if label is not None else compose_post(fields, rng)
         if invalid:
             text = make_invalid(text, invalid, rng)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -292,7 +316,7 @@ def build_llm_router(state: Any) -> APIRouter:
                 words.pop()
             text, finish = " ".join(words), "length"
         remember = getattr(state, "remember_generated", None)
-        if remember is not None:
+        if remember is not None and label is None:
             remember(
                 text,
                 content_type=fields.get("content_type"),

@@ -34,6 +34,7 @@ class SandboxProcess:
         state_dir: Path,
         log_file: Path,
         token_file: Path | None = None,
+        audience_file: Path | None = None,
     ) -> None:
         self.url = f"http://{host}:{port}"
         self.token_file = token_file or state_dir / f"admin-token-{port}"
@@ -52,6 +53,7 @@ class SandboxProcess:
             str(state_dir),
             "--token-file",
             str(self.token_file),
+            *(["--audience", str(audience_file)] if audience_file is not None else []),
         ]
         self._log_file = log_file
         self._proc: subprocess.Popen[bytes] | None = None

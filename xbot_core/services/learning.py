@@ -25,6 +25,8 @@ from xbot_core.domain.completeness import missing_metrics
 from xbot_core.domain.drift import ArmDrift, DriftConfig, arm_drift
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
+from xbot_core.errors import ConfigError
+from xbot_core.services.history_prior import load_prior
 from xbot_core.services.rewards import active_version
 
 log = logging.getLogger(__name__)
@@ -90,9 +92,14 @@ def _latest_usable(rows: list[dict[str, Any]], rewards: list[float | None]) -> d
 
 
 def train_states(
-    usable: dict[str, tuple[dict, float]], v: RewardVersion, cfg: BanditConfig, catalog: ArmCatalog
+    usable: dict[str, tuple[dict, float]],
+    v: RewardVersion,
+    cfg: BanditConfig,
+    catalog: ArmCatalog,
+    priors: dict[str, dict[str, tuple[float, float]]] | None = None,
 ) -> tuple[dict[str, tuple[ArmState, ...]], int]:
-    """Per-scope posteriors from the usable outcomes; arms outside the catalog are skipped and counted."""
+    """Per-scope posteriors from the usable outcomes (started from `priors` per scope and arm when given);
+    arms outside the catalog are skipped and counted."""
     states: dict[str, tuple[ArmState, ...]] = {}
     skipped = 0
     for scope in SCOPES:
@@ -105,7 +112,7 @@ def train_states(
             w = exposure_weight(r["impressions"], v.exposure_cap)
             assert w is not None  # a computable reward has impressions
             obs.append(Observation(decision_id, r[scope], r["collected_pass"], rew, w, r["collected_at"]))
-        states[scope] = fit_scope(scope, arms, obs, cfg)
+        states[scope] = fit_scope(scope, arms, obs, cfg, (priors or {}).get(scope))
     return states, skipped
 
 
@@ -157,14 +164,32 @@ def learn(
     min_outcomes: int = MIN_OUTCOMES,
     seed: int = 0,
     drift: DriftConfig | None = None,
+    history_prior_weight: float | None = None,
 ) -> LearnResult:
     """Recompute rewards, rebuild this kind's bandit arms (with `cfg`'s discount or window) and record a
-    training run with its drift alarms (`drift`'s thresholds), in one transaction."""
+    training run with its drift alarms (`drift`'s thresholds), in one transaction.
+
+    With `history_prior_weight` W the posteriors start from the account's imported history, each post counting
+    W of a live one (services/history_prior.py); then even a run with too few live outcomes writes the arms
+    (from the prior alone), so the bot starts from what the history says."""
     cfg = cfg or BanditConfig()
     catalog = catalog or ArmCatalog()
+    if history_prior_weight is not None and simulated:
+        raise ConfigError(
+            "--prior-from-history starts real posteriors from real imported history, but this account's "
+            "data kind is simulated (its X is the sandbox) and the two are never mixed: give the account its "
+            "real X (XBOT_X_BASE_URL=https://x.com, or `xbot account add HANDLE --x-base-url https://x.com`)"
+        )
     with pool.connection() as conn:
         v = active_version(conn)
         with conn.transaction():
+            prior = (
+                None
+                if history_prior_weight is None
+                else load_prior(conn, account_id, v, history_prior_weight, cfg, catalog)
+            )
+            priors = prior.counts if prior else None
+            prior_note = f" {prior.note}" if prior else ""
             rows = learning_repo.learning_outcomes(conn, account_id, simulated=simulated)
             rewards = _rewards(rows, v)
             incomplete, incomplete_note = _incomplete(rows, v)  # their rewards are None: never learned from
@@ -182,6 +207,11 @@ def learn(
             if len(usable) < min_outcomes:
                 message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
                 detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"
+                if prior is not None:  # the arms start from the history alone until live outcomes arrive
+                    states, _ = train_states({}, v, cfg, catalog, priors)
+                    arms = _arm_rows(account_id, simulated, states, v.version, now)
+                    learning_repo.replace_arms(conn, account_id, simulated=simulated, arms=arms)
+                    message = detail = f"{detail}; arms set from the history prior:{prior_note}"
                 run_id = learning_repo.insert_training_run(
                     conn,
                     **run,
@@ -196,13 +226,16 @@ def learn(
                 )
             keys = [(r["decision_id"], r["collected_pass"]) for r in rows]
             learning_repo.set_rewards(conn, keys, rewards, v.version)
-            states, skipped = train_states(usable, v, cfg, catalog)
+            states, skipped = train_states(usable, v, cfg, catalog, priors)
             arms = _arm_rows(account_id, simulated, states, v.version, now)
             learning_repo.replace_arms(conn, account_id, simulated=simulated, arms=arms)
             rng = np.random.default_rng(seed)
             explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
             arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
-            line = f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
+            line = (
+                f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
+                f"{prior_note}"
+            )
             line += _recency_note(cfg)
             drift = drift or DriftConfig()
             alarms = drift_alarms(usable, catalog, drift)

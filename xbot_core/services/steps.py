@@ -213,9 +213,14 @@ async def collect_step(
 # --- learn -------------------------------------------------------------------------------------------------
 
 
-def learn_step(deps: StepDeps, *, seed: int = 0, now: datetime | None = None) -> learning.LearnResult:
+def learn_step(
+    deps: StepDeps, *, seed: int = 0, now: datetime | None = None, prior_weight: float | None = None
+) -> learning.LearnResult:
     """Rewards under the active version and the bandit posteriors rebuilt (with the configured discount or
-    window), the drift alarm checked, for the configured data kind."""
+    window), the drift alarm checked, for the configured data kind; started from the imported history, each
+    post counting `prior_weight` of a live one, when given (default XBOT_HISTORY_PRIOR_WEIGHT, so scheduled
+    runs keep the prior `xbot learn --prior-from-history` set)."""
+    weight = prior_weight if prior_weight is not None else deps.settings.history_prior_weight
     return learning.learn(
         deps.pool,
         deps.account_id,
@@ -224,6 +229,7 @@ def learn_step(deps: StepDeps, *, seed: int = 0, now: datetime | None = None) ->
         cfg=deps.bandit,
         drift=deps.drift,
         seed=seed,
+        history_prior_weight=weight,
     )
 
 

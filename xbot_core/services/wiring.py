@@ -94,6 +94,11 @@ def _open_x(settings: Settings, pool: ConnectionPool, clock: Clock) -> AbstractA
     return open_x_client(settings, pool, clock)
 
 
+def budgeted_llm(pool: ConnectionPool, settings: Settings) -> GenerationLLM:
+    """The budgeted LLM outside a step (`xbot import x-analytics --classify llm`), on the configured clock."""
+    return _budgeted_llm(pool, settings, make_clock(settings))
+
+
 def _budgeted_llm(pool: ConnectionPool, settings: Settings, clock: Clock) -> GenerationLLM:
     from xbot_core.adapters.llm.client import OpenAIChatClient
     from xbot_core.services.budget import BudgetedLLM

@@ -1,0 +1,101 @@
+"""`xbot sandbox calibrate` on the real rOpenSci exports: import → calibrate → the calibrated sandbox's own
+simulator (sandbox/audience.py) drawing every original post again → its medians of impressions, likes and
+follows per 1,000 impressions within 25 % of the history's. The template audience fails the same check."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.x_analytics_data import import_legacy
+from xbot_core.errors import ConfigError
+from xbot_core.sandbox.audience import draw_final_metrics, post_rng
+from xbot_core.sandbox.config import AUDIENCE_FILE, AudienceConfig, load_audience_config
+from xbot_core.services.calibration import calibrate, load_posts, perceptions
+from xbot_core.settings import PROJECT_DIR
+
+pytestmark = pytest.mark.db
+DRAWS = 15  # per real post: 292 originals × 15 draws
+
+
+def _medians(config: AudienceConfig, url: str) -> tuple[dict[str, float], dict[str, float]]:
+    """(history, simulated) medians over the original posts; the simulation perceives each post as the fit
+    did and uses 0 followers (the calibrated reach is a level)."""
+    posts, tz = load_posts(url, "rOpenSci")
+    originals = posts.filter(~posts["is_reply"])
+    hist = {
+        "impressions": statistics.median(originals["impressions"].to_list()),
+        "likes": statistics.median(originals["likes"].to_list()),
+        "fpki": statistics.median((1000 * originals["follows"] / originals["impressions"]).to_list()),
+    }
+    imps, likes, fpki = [], [], []
+    for row in originals.iter_rows(named=True):
+        (seen,) = perceptions(config, row["text"], row["posted_at"], row["time_known"], tz)
+        for k in range(DRAWS):
+            m = draw_final_metrics(config, seen, 0, post_rng(k, row["tweet_id"]))
+            imps.append(m["impressions"])
+            likes.append(m["likes"])
+            fpki.append(1000 * m["new_follows"] / m["impressions"] if m["impressions"] else 0.0)
+    sim = {
+        "impressions": statistics.median(imps),
+        "likes": statistics.median(likes),
+        "fpki": statistics.median(fpki),
+    }
+    return hist, sim
+
+
+def _within(hist: dict[str, float], sim: dict[str, float], share: float = 0.25) -> dict[str, bool]:
+    return {k: abs(sim[k] - hist[k]) <= share * hist[k] for k in hist}
+
+
+def test_calibrated_sandbox_reproduces_the_history_medians(clean_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(clean_db) as conn:
+        import_legacy(conn)
+    out = tmp_path / "audience-rOpenSci.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
+    env.update(PYTHONPATH=str(PROJECT_DIR), XBOT_DATABASE_URL=clean_db, XBOT_DATA_DIR=str(tmp_path / "data"))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xbot_core.cli",
+            "sandbox",
+            "calibrate",
+            "--account",
+            "rOpenSci",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "calibrated from @rOpenSci: 374 posts" in run.stdout and str(out) in run.stdout
+    config = load_audience_config(out)
+    info = config.calibration
+    assert info is not None and info.source_account == "rOpenSci" and info.posts == 374
+    assert info.fitted_posts == 374 - info.replies and info.replies == 66  # texts starting with @
+    template = load_audience_config(AUDIENCE_FILE)
+    assert config.arms == template.arms and config.hour_of_day == template.hour_of_day
+    assert config.reach.per_follower == 0 and config.rates.quote == template.rates.quote
+
+    hist, sim = _medians(config, clean_db)
+    print(f"history {hist} simulated {sim}")
+    assert all(_within(hist, sim).values()), (hist, sim)
+    _, default_sim = _medians(template, clean_db)  # the uncalibrated sandbox is far off on this account
+    assert not all(_within(hist, default_sim).values()), (hist, default_sim)
+
+
+def test_calibrate_without_history_names_the_account(clean_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "a.toml"
+    with pytest.raises(ConfigError, match="no imported history for account 'nobody'"):
+        calibrate(clean_db, "nobody", out)
+    assert not out.exists()
