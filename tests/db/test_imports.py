@@ -185,14 +185,32 @@ def test_later_as_of_adds_a_read_and_the_latest_wins(clean_db: str, tmp_path: Pa
     )
     assert shown == (116, date(2026, 8, 31))
     assert counts(clean_db) == (1, 70, 140)
-    # an explicit --as-of earlier than both adds a read that the view does not show
-    do_import(clean_db, [exports_dir() / CURRENT_FILE], as_of=date(2026, 7, 1))
+    # an explicit --as-of between the two reads (after the newest post) adds a read the view does not show
+    do_import(clean_db, [exports_dir() / CURRENT_FILE], as_of=date(2026, 8, 15))
     (shown,) = rows(
         clean_db, "SELECT impressions, as_of FROM imported_posts WHERE tweet_id = %s", (tweet_id,)
     )
     assert shown == (116, date(2026, 8, 31))
     assert counts(clean_db) == (1, 70, 210)
     assert orphans(clean_db) == (0, 0)
+
+
+def test_as_of_before_the_newest_post_is_one_error_naming_the_file(cli_db: str, tmp_path: Path) -> None:
+    path = exports_dir() / CURRENT_FILE  # newest post: Fri, Jul 31, 2026 on line 2
+    result = invoke(str(path), "--account", HANDLE, "--as-of", "2026-07-30")
+    assert isinstance(result.exception, ImportDataError)
+    assert str(result.exception) == (
+        f"{path}: --as-of 2026-07-30 is earlier than its newest post (2026-07-31, line 2); an export cannot "
+        "be taken before its posts: pass the day the file was downloaded as --as-of"
+    )
+    # the end date in a file's name is held to the same rule; the day of the newest post itself is fine
+    renamed = tmp_path / "account_analytics_content_2026-05-25_2026-07-01.csv"
+    renamed.write_bytes(path.read_bytes())
+    result = invoke(str(path), str(renamed), "--account", HANDLE)
+    assert isinstance(result.exception, ImportDataError)
+    assert str(result.exception).startswith(f"{renamed}: the end date in its name (2026-07-01) is earlier")
+    assert counts(cli_db) == (0, 0, 0)
+    assert invoke(str(path), "--account", HANDLE, "--as-of", "2026-07-31").exit_code == 0
 
 
 def test_corrected_export_for_the_same_day_replaces_that_read(clean_db: str, tmp_path: Path) -> None:

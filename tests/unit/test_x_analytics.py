@@ -17,6 +17,7 @@ from xbot_core.domain.x_analytics import (
     _parse_rows,
     export_end_date,
     is_reply,
+    newest_post,
     parse_count,
     parse_export,
 )
@@ -227,3 +228,13 @@ def test_blank_lines_are_not_rows() -> None:
     p = parse_export(data.encode(), "x.csv")
     assert [(r.tweet_id, r.line) for r in p.rows] == [("11", 2), ("12", 4)]
     assert p.skipped_without_id == 0
+
+
+def test_newest_post_is_a_day_in_the_accounts_zone() -> None:
+    f = legacy_files()[1]  # newest post 2017-02-28 23:00 +0000
+    frame = parse_export(f.read_bytes(), f.name).frame
+    assert newest_post(frame, "UTC") == (date(2017, 2, 28), 2)
+    assert newest_post(frame, "Europe/Berlin") == (date(2017, 3, 1), 2)  # already midnight past in Berlin
+    current = parse_export(_current_bytes(), CURRENT_FILE, "America/New_York").frame
+    assert newest_post(current, "America/New_York") == (date(2026, 7, 31), 2)  # a day-only date stays its day
+    assert newest_post(current.clear(), "UTC") is None

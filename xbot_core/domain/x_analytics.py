@@ -189,6 +189,18 @@ def export_end_date(filename: str) -> date | None:
     return None
 
 
+def newest_post(frame: pl.DataFrame, tz: str) -> tuple[date, int] | None:
+    """The newest post's day in the account's zone `tz` and its line (a parsed frame, FRAME_SCHEMA), or None
+    for a file without posts. A day-only post's day is the day the export wrote."""
+    if frame.height == 0:
+        return None
+    row = frame.select(pl.col("posted_at").dt.convert_time_zone(tz).dt.date().alias("day"), "line").sort(
+        ["day", "line"], descending=[True, False]
+    )
+    day, line = row.row(0)
+    return day, int(line)
+
+
 def parse_count(raw: str) -> int | None:
     """A non-negative whole count: `12`, `1777.0`, `1,234`; `-` or empty is None; anything else ValueError."""
     s = raw.strip()
