@@ -287,3 +287,55 @@ def test_a_day_only_post_gets_its_time_when_a_legacy_export_has_it(clean_db: str
     assert (result.posts_new, result.posts_updated, result.reads_new) == (0, 1, 1)
     (post,) = rows(clean_db, "SELECT posted_at, time_known, impressions, as_of FROM imported_posts")
     assert post == (datetime(2026, 7, 31, 16, 20, tzinfo=UTC), True, 40, date(2026, 9, 1))
+
+
+def test_references_hold_for_every_writer(clean_db: str) -> None:
+    """Migration 0009: a read needs its post, a post its account (checked per statement), ids are digits."""
+    do_import(clean_db, [exports_dir() / CURRENT_FILE])
+    (acct,) = rows(clean_db, "SELECT account_id FROM accounts WHERE handle = %s", (HANDLE,))[0]
+    (tid,) = rows(clean_db, "SELECT min(tweet_id) FROM imported_post_rows")[0]
+    bad: list[tuple[str, tuple[Any, ...], type[Exception]]] = [
+        (
+            "INSERT INTO imported_reads (account_id, tweet_id, as_of, export_format, source_file,"
+            " impressions)"
+            " VALUES (%s, '1', '2026-08-01', 'content', 'x.csv', 1)",
+            (acct,),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        (
+            "INSERT INTO imported_post_rows (account_id, tweet_id, posted_at, time_known, text, is_reply)"
+            " VALUES (%s, '1', now(), true, 'x', false)",
+            (acct + 1,),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        (
+            "DELETE FROM imported_post_rows WHERE account_id = %s AND tweet_id = %s",
+            (acct, tid),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        ("DELETE FROM accounts WHERE account_id = %s", (acct,), psycopg.errors.ForeignKeyViolation),
+        (
+            "UPDATE imported_reads SET tweet_id = '1' WHERE account_id = %s AND tweet_id = %s",
+            (acct, tid),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+    ]
+    for tweet_id in ("", "12a", "1" * 26):
+        bad.append(
+            (
+                "INSERT INTO imported_post_rows (account_id, tweet_id, posted_at, time_known, text, is_reply)"
+                " VALUES (%s, %s, now(), true, 'x', false)",
+                (acct, tweet_id),
+                psycopg.errors.CheckViolation,
+            )
+        )
+    for statement, params, error in bad:
+        with psycopg.connect(clean_db) as conn, pytest.raises(error):
+            conn.execute(statement, params)
+    assert counts(clean_db) == (1, 70, 70)
+    # in the right order everything goes: reads, then posts, then the account
+    with psycopg.connect(clean_db) as conn:
+        conn.execute("DELETE FROM imported_reads WHERE account_id = %s", (acct,))
+        conn.execute("DELETE FROM imported_post_rows WHERE account_id = %s", (acct,))
+        conn.execute("DELETE FROM accounts WHERE account_id = %s", (acct,))
+    assert counts(clean_db) == (0, 0, 0)
