@@ -53,7 +53,7 @@ def counts(url: str) -> tuple[int, int, int]:
 
 
 def orphans(url: str) -> tuple[int, int]:
-    """Reads without their post, posts without their account (the tables carry no per-row FK)."""
+    """Reads without their post, posts without their account (0009 checks them per statement)."""
     (r,) = rows(
         url,
         "SELECT (SELECT count(*) FROM imported_reads r WHERE NOT EXISTS (SELECT 1 FROM imported_post_rows p"
