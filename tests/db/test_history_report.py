@@ -12,7 +12,7 @@ import pytest
 from tests.x_analytics_data import import_legacy, legacy_files
 from xbot_core.domain.history_analysis import STATUS_OK, history_table, with_features
 from xbot_core.domain.x_analytics import parse_export
-from xbot_core.services.history_report import load_history
+from xbot_core.services.history_report import load_history, power_markdown
 from xbot_core.services.imports import import_exports
 
 pytestmark = pytest.mark.db
@@ -59,3 +59,7 @@ def test_growth_between_two_exports_of_the_same_posts(clean_db: str) -> None:
     assert data.growth.height == 70 and set(data.growth["reads"]) == {2}
     assert set(data.growth["impressions_growth"]) == {0}  # the same file twice: reads kept, nothing grew
     assert data.trend["posts"].to_list() == [2, 5, 63]  # May, June, July (counted from the CSV with csv)
+    # one follow in 70 posts: the posts-needed section says not enough data and how many more posts
+    follows = data.power.filter(pl.col("metric") == "follows_per_1k")
+    assert set(follows["status"]) == {"not_enough_data"} and follows["posts_per_arm"].null_count() == 2
+    assert "not enough data: 1 events in 70 posts" in power_markdown(data)

@@ -53,7 +53,7 @@ def counts(url: str) -> tuple[int, int, int]:
 
 
 def orphans(url: str) -> tuple[int, int]:
-    """Reads without their post, posts without their account (the tables carry no per-row FK)."""
+    """Reads without their post, posts without their account (0009 checks them per statement)."""
     (r,) = rows(
         url,
         "SELECT (SELECT count(*) FROM imported_reads r WHERE NOT EXISTS (SELECT 1 FROM imported_post_rows p"
@@ -185,14 +185,32 @@ def test_later_as_of_adds_a_read_and_the_latest_wins(clean_db: str, tmp_path: Pa
     )
     assert shown == (116, date(2026, 8, 31))
     assert counts(clean_db) == (1, 70, 140)
-    # an explicit --as-of earlier than both adds a read that the view does not show
-    do_import(clean_db, [exports_dir() / CURRENT_FILE], as_of=date(2026, 7, 1))
+    # an explicit --as-of between the two reads (after the newest post) adds a read the view does not show
+    do_import(clean_db, [exports_dir() / CURRENT_FILE], as_of=date(2026, 8, 15))
     (shown,) = rows(
         clean_db, "SELECT impressions, as_of FROM imported_posts WHERE tweet_id = %s", (tweet_id,)
     )
     assert shown == (116, date(2026, 8, 31))
     assert counts(clean_db) == (1, 70, 210)
     assert orphans(clean_db) == (0, 0)
+
+
+def test_as_of_before_the_newest_post_is_one_error_naming_the_file(cli_db: str, tmp_path: Path) -> None:
+    path = exports_dir() / CURRENT_FILE  # newest post: Fri, Jul 31, 2026 on line 2
+    result = invoke(str(path), "--account", HANDLE, "--as-of", "2026-07-30")
+    assert isinstance(result.exception, ImportDataError)
+    assert str(result.exception) == (
+        f"{path}: --as-of 2026-07-30 is earlier than its newest post (2026-07-31, line 2); an export cannot "
+        "be taken before its posts: pass the day the file was downloaded as --as-of"
+    )
+    # the end date in a file's name is held to the same rule; the day of the newest post itself is fine
+    renamed = tmp_path / "account_analytics_content_2026-05-25_2026-07-01.csv"
+    renamed.write_bytes(path.read_bytes())
+    result = invoke(str(path), str(renamed), "--account", HANDLE)
+    assert isinstance(result.exception, ImportDataError)
+    assert str(result.exception).startswith(f"{renamed}: the end date in its name (2026-07-01) is earlier")
+    assert counts(cli_db) == (0, 0, 0)
+    assert invoke(str(path), "--account", HANDLE, "--as-of", "2026-07-31").exit_code == 0
 
 
 def test_corrected_export_for_the_same_day_replaces_that_read(clean_db: str, tmp_path: Path) -> None:
@@ -269,3 +287,55 @@ def test_a_day_only_post_gets_its_time_when_a_legacy_export_has_it(clean_db: str
     assert (result.posts_new, result.posts_updated, result.reads_new) == (0, 1, 1)
     (post,) = rows(clean_db, "SELECT posted_at, time_known, impressions, as_of FROM imported_posts")
     assert post == (datetime(2026, 7, 31, 16, 20, tzinfo=UTC), True, 40, date(2026, 9, 1))
+
+
+def test_references_hold_for_every_writer(clean_db: str) -> None:
+    """Migration 0009: a read needs its post, a post its account (checked per statement), ids are digits."""
+    do_import(clean_db, [exports_dir() / CURRENT_FILE])
+    (acct,) = rows(clean_db, "SELECT account_id FROM accounts WHERE handle = %s", (HANDLE,))[0]
+    (tid,) = rows(clean_db, "SELECT min(tweet_id) FROM imported_post_rows")[0]
+    bad: list[tuple[str, tuple[Any, ...], type[Exception]]] = [
+        (
+            "INSERT INTO imported_reads (account_id, tweet_id, as_of, export_format, source_file,"
+            " impressions)"
+            " VALUES (%s, '1', '2026-08-01', 'content', 'x.csv', 1)",
+            (acct,),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        (
+            "INSERT INTO imported_post_rows (account_id, tweet_id, posted_at, time_known, text, is_reply)"
+            " VALUES (%s, '1', now(), true, 'x', false)",
+            (acct + 1,),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        (
+            "DELETE FROM imported_post_rows WHERE account_id = %s AND tweet_id = %s",
+            (acct, tid),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        ("DELETE FROM accounts WHERE account_id = %s", (acct,), psycopg.errors.ForeignKeyViolation),
+        (
+            "UPDATE imported_reads SET tweet_id = '1' WHERE account_id = %s AND tweet_id = %s",
+            (acct, tid),
+            psycopg.errors.ForeignKeyViolation,
+        ),
+    ]
+    for tweet_id in ("", "12a", "1" * 26):
+        bad.append(
+            (
+                "INSERT INTO imported_post_rows (account_id, tweet_id, posted_at, time_known, text, is_reply)"
+                " VALUES (%s, %s, now(), true, 'x', false)",
+                (acct, tweet_id),
+                psycopg.errors.CheckViolation,
+            )
+        )
+    for statement, params, error in bad:
+        with psycopg.connect(clean_db) as conn, pytest.raises(error):
+            conn.execute(statement, params)
+    assert counts(clean_db) == (1, 70, 70)
+    # in the right order everything goes: reads, then posts, then the account
+    with psycopg.connect(clean_db) as conn:
+        conn.execute("DELETE FROM imported_reads WHERE account_id = %s", (acct,))
+        conn.execute("DELETE FROM imported_post_rows WHERE account_id = %s", (acct,))
+        conn.execute("DELETE FROM accounts WHERE account_id = %s", (acct,))
+    assert counts(clean_db) == (0, 0, 0)

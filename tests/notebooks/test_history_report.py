@@ -3,15 +3,18 @@ with formatted tables, the 'not enough data' line and no CDN; reports/index.html
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from tests.x_analytics_data import import_legacy
 from xbot_core.cli import app
+from xbot_core.services.history_report import load_history
 from xbot_core.settings import get_settings
 
 pytestmark = [pytest.mark.db, pytest.mark.notebooks, pytest.mark.slow]
@@ -41,5 +44,13 @@ def test_history_report_renders(history_env: Path) -> None:
     assert "Every post has a single read" in html  # one export per month: no growth to show
     assert "Spearman ρ with follows per impression" in html and "37 follows over 374 posts" in html
     assert "Traceback" not in html and "shape: (" not in html  # no errors, no raw frame dumps
+    # posts needed per arm, as the service computes them from the same database, and the charts
+    power = load_history(os.environ["XBOT_DATABASE_URL"], "rOpenSci").power
+    follows = power.filter(pl.col("metric") == "follows_per_1k").sort("lift")["posts_per_arm"].to_list()
+    assert "Posts needed to tell two arms apart" in html and "posts per arm for +50%" in html
+    assert f"<td>{follows[0]:,}</td>" in html and f"<td>{follows[1]:,}</td>" in html
+    # the trend (impressions per post, follows per 1,000) and one interval chart per metric with enough data
+    assert html.count('class="xbot-chart"') == 4
+    assert "follows per 1,000 impressions" in html and "impressions per post" in html
     index = (history_env / "index.html").read_text(encoding="utf-8")
     assert 'href="history_report_rOpenSci.html"' in index

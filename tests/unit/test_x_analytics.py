@@ -14,9 +14,11 @@ from tests.x_analytics_data import CURRENT_FILE, exports_dir, legacy_files
 from xbot_core.domain.x_analytics import (
     CONTENT,
     LEGACY,
+    _parse_frame,
     _parse_rows,
     export_end_date,
     is_reply,
+    newest_post,
     parse_count,
     parse_export,
 )
@@ -227,3 +229,33 @@ def test_blank_lines_are_not_rows() -> None:
     p = parse_export(data.encode(), "x.csv")
     assert [(r.tweet_id, r.line) for r in p.rows] == [("11", 2), ("12", 4)]
     assert p.skipped_without_id == 0
+
+
+def test_newest_post_is_a_day_in_the_accounts_zone() -> None:
+    f = legacy_files()[1]  # newest post 2017-02-28 23:00 +0000
+    frame = parse_export(f.read_bytes(), f.name).frame
+    assert newest_post(frame, "UTC") == (date(2017, 2, 28), 2)
+    assert newest_post(frame, "Europe/Berlin") == (date(2017, 3, 1), 2)  # already midnight past in Berlin
+    current = parse_export(_current_bytes(), CURRENT_FILE, "America/New_York").frame
+    assert newest_post(current, "America/New_York") == (date(2026, 7, 31), 2)  # a day-only date stays its day
+    assert newest_post(current.clear(), "UTC") is None
+
+
+def test_the_vectorised_reader_names_the_first_bad_line_itself() -> None:
+    """No row-by-row pass over a large file to report a bad value: the Polars reader words it the same."""
+    ok = _content_row("11", "Sat, Aug 22, 2026", "fine")
+    cases = [
+        (_content_row("12", "Sat, Aug 22, 2026", "x", "lots"), "line 3: Impressions 'lots' is not a number"),
+        (_content_row("12", "Fri, Aug 22, 2026", "x", "lots"), "line 3: Date 'Fri, Aug 22, 2026' names"),
+        (_content_row("1x", "Fri, Aug 22, 2026", "x", "lots"), "line 3: Post id '1x' is not a post id"),
+        (_content_row("12", "Sat, Aug 22, 2026", "x", "-"), "line 3: Impressions is missing"),
+        (
+            _content_row("12", "Sat, Aug 22, 2026", "x", '"99,999,999,999,999,999,999"'),
+            "line 3: Impressions '99,999,999,999,999,999,999' is too large",
+        ),
+    ]
+    for row, message in cases:
+        data = (CURRENT_HEADER + ok + row + _content_row("13", "Sat, Aug 22, 2026", "y", "-1")).encode()
+        with pytest.raises(ImportDataError, match=message):
+            _parse_frame(data, "UTC")
+        assert _error(data).startswith(f"bad.csv: {message}")

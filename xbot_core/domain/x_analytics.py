@@ -189,6 +189,18 @@ def export_end_date(filename: str) -> date | None:
     return None
 
 
+def newest_post(frame: pl.DataFrame, tz: str) -> tuple[date, int] | None:
+    """The newest post's day in the account's zone `tz` and its line (a parsed frame, FRAME_SCHEMA), or None
+    for a file without posts. A day-only post's day is the day the export wrote."""
+    if frame.height == 0:
+        return None
+    row = frame.select(pl.col("posted_at").dt.convert_time_zone(tz).dt.date().alias("day"), "line").sort(
+        ["day", "line"], descending=[True, False]
+    )
+    day, line = row.row(0)
+    return day, int(line)
+
+
 def parse_count(raw: str) -> int | None:
     """A non-negative whole count: `12`, `1777.0`, `1,234`; `-` or empty is None; anything else ValueError."""
     s = raw.strip()
@@ -263,14 +275,17 @@ def parse_export(data: bytes, source: str, tz: str = "UTC") -> ParsedExport:
     """Parse one export file (its bytes; `source` names it in errors); `tz` is the account's time zone,
     used only for day-only dates. Raises ImportDataError naming the file and the line on any bad input.
 
-    A vectorised Polars pass reads well-formed files; anything it cannot vouch for (a bad value, an empty
-    cell that may be a short row, a CSV it rejects) goes through the row-by-row reference reader, whose
-    rules are the same and which names the first bad line."""
+    A vectorised Polars pass reads the file and finds the first bad value column by column (its message
+    worded by the same rules); what it cannot vouch for (an empty cell that may be a short row, a CSV it
+    rejects, bytes that are not UTF-8) goes through the row-by-row reference reader, which names the first
+    bad line."""
     body = data[3:] if data.startswith(_BOM) else data
     try:
         fast = _parse_frame(body, tz)
     except (pl.exceptions.PolarsError, ValueError):
         fast = None
+    except ImportDataError as exc:
+        raise ImportDataError(f"{source}: {exc}") from None
     if fast is not None:
         fmt, frame, skipped = fast
         return ParsedExport(source=source, format=fmt, frame=frame, skipped_without_id=skipped)
@@ -286,7 +301,10 @@ def parse_export(data: bytes, source: str, tz: str = "UTC") -> ParsedExport:
 
 
 def _parse_frame(data: bytes, tz: str) -> tuple[str, pl.DataFrame, int] | None:
-    """The vectorised reader; None when the file needs the reference reader (to accept or to reject it)."""
+    """The vectorised reader; None when the file needs the reference reader (to accept or to reject it).
+
+    Bad values are found column by column; the first bad line's message comes from the reference rules
+    applied to that row's cells (ImportDataError without the file name), so both readers say the same."""
     raw = pl.read_csv(data, infer_schema=False, empty_string_is_null=False, quote_char='"')
     fmt = detect_format(raw.columns)
     if fmt is None or raw.width == 0:
@@ -308,16 +326,25 @@ def _parse_frame(data: bytes, tz: str) -> tuple[str, pl.DataFrame, int] | None:
     skipped = int(no_id.sum())
     if skipped:
         frame = frame.filter(~no_id)
-    if not frame["tweet_id"].str.contains(_TWEET_ID.pattern).all():
-        return None
+    posted = _day_or_time(fmt, tz)
     mapping: dict[str, datetime] = {}
+    bad_days: list[str] = []
     for value in frame[name["posted"]].unique().to_list():
-        at = _legacy_time(value) if fmt == LEGACY else _content_day(value, tz)  # ValueError: reference
-        mapping[value] = at.astimezone(UTC)
+        try:
+            mapping[value] = posted(value).astimezone(UTC)
+        except ValueError:
+            bad_days.append(value)
+    # in the reference reader's order: id, date, then each metric, then impressions missing
+    checks: list[tuple[str, pl.Series]] = [
+        ("tweet_id", ~frame["tweet_id"].str.contains(_TWEET_ID.pattern)),
+        ("posted", frame[name["posted"]].is_in(bad_days)),
+    ]
     text = frame[name["text"]]
     columns: dict[str, pl.Series] = {
         "tweet_id": frame["tweet_id"],
-        "posted_at": frame[name["posted"]].replace_strict(mapping, return_dtype=FRAME_SCHEMA["posted_at"]),
+        "posted_at": frame[name["posted"]].replace_strict(
+            mapping, default=None, return_dtype=FRAME_SCHEMA["posted_at"]
+        ),
         "time_known": pl.repeat(fmt == LEGACY, frame.height, eager=True),
         "text": text,
         "is_reply": text.str.strip_chars_start().str.starts_with("@"),
@@ -326,27 +353,57 @@ def _parse_frame(data: bytes, tz: str) -> tuple[str, pl.DataFrame, int] | None:
         if m not in name:
             columns[m] = pl.repeat(None, frame.height, dtype=pl.Int64, eager=True)
             continue
-        counts = _counts(frame[name[m]])
-        if counts is None:
-            return None
-        columns[m] = counts
+        columns[m], bad = _counts(frame[name[m]])
+        checks.append((m, bad))
+    checks.append(("missing", columns["impressions"].is_null()))
+    first_bad = pl.select(pl.any_horizontal(b for _, b in checks).arg_true().first()).item()
+    if first_bad is not None:
+        cells = frame.row(first_bad, named=True)
+        _raise_first(checks, first_bad, cells, name, posted)
+        return None  # the reference rules found nothing wrong in that row: let the reference reader decide
     columns["line"] = frame["line"]
-    if columns["impressions"].null_count():
-        return None
     return fmt, pl.DataFrame([s.alias(k) for k, s in columns.items()]), skipped
 
 
-def _counts(cells: pl.Series) -> pl.Series | None:
-    """parse_count over a column, vectorised; None when any cell breaks its rules."""
+def _day_or_time(fmt: str, tz: str) -> Callable[[str], datetime]:
+    return _legacy_time if fmt == LEGACY else lambda raw: _content_day(raw, tz)
+
+
+def _raise_first(
+    checks: list[tuple[str, pl.Series]],
+    row: int,
+    cells: dict[str, object],
+    name: dict[str, str],
+    posted: Callable[[str], datetime],
+) -> None:
+    """ImportDataError for the first failing check of one row, worded by the reference rules."""
+    at = f"line {cells['line']}"
+    for field, bad in checks:
+        if not bad[row]:
+            continue
+        if field == "tweet_id":
+            raise ImportDataError(f"{at}: {name['tweet_id'].strip()} {cells['tweet_id']!r} is not a post id")
+        if field == "missing":
+            raise ImportDataError(f"{at}: {name['impressions'].strip()} is missing")
+        column = name[field]
+        raw = str(cells[column])
+        try:
+            posted(raw) if field == "posted" else parse_count(raw)
+        except ValueError as exc:
+            raise ImportDataError(f"{at}: {column.strip()} {raw!r} {exc}") from None
+
+
+def _counts(cells: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """parse_count over a column, vectorised: (values, bad) where bad marks cells that break its rules."""
     quick = cells.cast(pl.Int64, strict=False)
     if not quick.null_count() and not (quick < 0).any() and not cells.str.starts_with("+").any():
-        return quick  # plain digits: the common case
+        return quick, pl.repeat(False, cells.len(), eager=True)  # plain digits: the common case
     s = cells.str.strip_chars()
     missing = s.is_in(list(_MISSING))
     value = s.str.replace(r"\..*$", "").str.replace_all(",", "", literal=True).cast(pl.Int64, strict=False)
-    if (~missing & (~s.str.contains(_COUNT.pattern) | value.is_null())).any():
-        return None
-    return pl.select(pl.when(missing).then(None).otherwise(value)).to_series()
+    bad = ~missing & (~s.str.contains(_COUNT.pattern) | value.is_null())
+    values = pl.select(pl.when(missing | bad).then(None).otherwise(value)).to_series()
+    return values, bad
 
 
 def _parse_rows(text: str, tz: str) -> tuple[str, list[ImportedRow], int]:
@@ -370,7 +427,7 @@ def _parse_rows(text: str, tz: str) -> tuple[str, list[ImportedRow], int]:
     metric_pos: list[int | None] = [pos.get(m) for m in METRICS]
     i_id, i_posted, i_text = pos["tweet_id"], pos["posted"], pos["text"]
     width = len(header)
-    posted: Callable[[str], datetime] = _legacy_time if fmt == LEGACY else lambda raw: _content_day(raw, tz)
+    posted = _day_or_time(fmt, tz)
     time_known = fmt == LEGACY
     rows: list[ImportedRow] = []
     skipped = 0

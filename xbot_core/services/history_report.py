@@ -16,6 +16,8 @@ from xbot_core.domain.history_analysis import (
     trend,
     with_features,
 )
+from xbot_core.domain.history_power import STATUS_OK as POWER_OK
+from xbot_core.domain.history_power import posts_needed_table
 from xbot_core.services import analytics
 
 
@@ -29,6 +31,7 @@ class HistoryData:
     table: pl.DataFrame
     trend: pl.DataFrame
     growth: pl.DataFrame
+    power: pl.DataFrame  # domain.history_power.posts_needed_table of the posts
 
 
 def load_history(
@@ -62,6 +65,7 @@ def load_history(
         table=table,
         trend=trend(posts, "1mo"),
         growth=read_growth(reads) if posts.height else pl.DataFrame(),
+        power=posts_needed_table(posts) if posts.height else pl.DataFrame(),
     )
 
 
@@ -213,3 +217,31 @@ def surrogate_markdown(data: HistoryData) -> str:
     )
     follows = int(data.posts["follows"].drop_nulls().sum())
     return f"{follows:,} follows over {data.posts.height:,} posts.\n\n" + markdown_table(table)
+
+
+def power_markdown(data: HistoryData) -> str:
+    """Per reward term: posts per arm to tell two arms apart (+50 %, +100 % relative difference, 80 % power,
+    two-sided 5 %) at the account's own rate and spread; "not enough data" and what is missing otherwise."""
+    p = data.power
+    if p.height == 0:
+        return "_no posts_"
+    lifts = sorted(set(p["lift"].to_list()))
+    rows: dict[str, list[object]] = {"reward term": [], "posts": [], "rate": [], "per-post CV": []}
+    for lift in lifts:
+        rows[f"posts per arm for {lift:+.0%}"] = []
+    notes: list[str] = []
+    for metric, group in p.group_by("metric", maintain_order=True):
+        first = group.row(0, named=True)
+        label, fmt = METRIC_LABELS[str(metric[0])]
+        rows["reward term"].append(label)
+        rows["posts"].append(f"{first['posts']:,}")
+        rows["rate"].append("n/a" if first["rate"] != first["rate"] else fmt.format(first["rate"]))
+        ok = first["status"] == POWER_OK
+        rows["per-post CV"].append(f"{first['cv']:.2f}" if ok else "not enough data")
+        for lift in lifts:
+            need = group.filter(pl.col("lift") == lift)["posts_per_arm"][0]
+            rows[f"posts per arm for {lift:+.0%}"].append(f"{need:,}" if ok else "not enough data")
+        if not ok:
+            notes.append(f"- {label}: {first['message']}")
+    text = markdown_table(pl.DataFrame(rows))
+    return text + ("\n\n" + "\n".join(notes) if notes else "")

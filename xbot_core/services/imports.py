@@ -19,7 +19,13 @@ import psycopg
 from psycopg import sql
 
 from xbot_core.adapters.db.queries import query
-from xbot_core.domain.x_analytics import METRICS, ParsedExport, export_end_date, parse_export
+from xbot_core.domain.x_analytics import (
+    METRICS,
+    ParsedExport,
+    export_end_date,
+    newest_post,
+    parse_export,
+)
 from xbot_core.errors import ConfigError, ImportDataError
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
@@ -91,7 +97,8 @@ def read_exports(
     paths: Sequence[Path], *, tz: str, as_of: date | None, today: date
 ) -> list[tuple[ParsedExport, date]]:
     """Parse every file (nothing is written); as-of: the given day, else the end date in X's file name,
-    else today."""
+    else today. An as-of before a file's newest post (a day in the account's zone) is an error naming the
+    file: a read dated before its post would put the export in the wrong order of reads."""
     if not paths:
         raise ConfigError("no export file given")
     out = []
@@ -101,7 +108,22 @@ def read_exports(
         except OSError as exc:
             raise ImportDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
         parsed = parse_export(data, str(path), tz)
-        out.append((parsed, as_of or export_end_date(path.name) or today))
+        from_name = export_end_date(path.name)
+        day = as_of or from_name or today
+        newest = newest_post(parsed.frame, tz)
+        if newest is not None and day < newest[0]:
+            said = (
+                f"--as-of {day}"
+                if as_of
+                else f"the end date in its name ({day})"
+                if from_name
+                else f"today ({day}, no --as-of and no end date in its name)"
+            )
+            raise ImportDataError(
+                f"{path}: {said} is earlier than its newest post ({newest[0]}, line {newest[1]}); an export "
+                "cannot be taken before its posts: pass the day the file was downloaded as --as-of"
+            )
+        out.append((parsed, day))
     return out
 
 
@@ -155,8 +177,9 @@ def import_exports(
         stored_reads = _fetch(conn, "import_existing_reads", params, _READS_SCHEMA)
         diff = diff_stage(stage, stored_posts, stored_reads)
         acct = pl.lit(account_id, pl.Int64).alias("account_id")
-        _copy(conn, "imported_post_rows", diff.new_posts.select(acct, *_POST_COLUMNS))
-        _copy(conn, "imported_reads", diff.new_reads.select(acct, *_READ_COLUMNS))
+        # in key order: each primary-key insert lands on the rightmost index page (fewer pages touched)
+        _copy(conn, "imported_post_rows", diff.new_posts.select(acct, *_POST_COLUMNS).sort("tweet_id"))
+        _copy(conn, "imported_reads", diff.new_reads.select(acct, *_READ_COLUMNS).sort("tweet_id", "as_of"))
         if diff.timed_posts.height or diff.changed_reads.height:
             conn.execute(query("import_clear_stage"))
             _copy(conn, "imported_stage", pl.concat([diff.timed_posts, diff.changed_reads]))
