@@ -24,7 +24,7 @@ from xbot_core.domain.completeness import missing_metrics
 from xbot_core.domain.drift import ArmDrift, DriftConfig, arm_drift
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
-from xbot_core.services.rewards import active_version
+from xbot_core.services.rewards import version_for
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +133,14 @@ def learn(
     catalog: ArmCatalog | None = None,
     min_outcomes: int = MIN_OUTCOMES,
     seed: int = 0,
+    reward_version: int | None = None,
 ) -> LearnResult:
-    """Recompute rewards, rebuild this kind's bandit arms and record a training run, in one transaction."""
+    """Recompute rewards, rebuild this kind's bandit arms and record a training run, in one transaction.
+    `reward_version` pins the account's version (None: the active one)."""
     cfg = cfg or BanditConfig()
     catalog = catalog or ArmCatalog()
     with pool.connection() as conn:
-        v = active_version(conn)
+        v = version_for(conn, reward_version)
         with conn.transaction():
             rows = learning_repo.learning_outcomes(conn, account_id, simulated=simulated)
             rewards = _rewards(rows, v)

@@ -208,8 +208,16 @@ async def collect_step(
 
 
 def learn_step(deps: StepDeps, *, seed: int = 0, now: datetime | None = None) -> learning.LearnResult:
-    """Rewards under the active version and the bandit posteriors rebuilt, for the configured data kind."""
-    return learning.learn(deps.pool, deps.account_id, simulated=deps.simulated, now=deps.now(now), seed=seed)
+    """Rewards under the account's reward version (default: the active one) and the bandit posteriors
+    rebuilt, for the configured data kind."""
+    return learning.learn(
+        deps.pool,
+        deps.account_id,
+        simulated=deps.simulated,
+        now=deps.now(now),
+        seed=seed,
+        reward_version=deps.settings.reward_version,
+    )
 
 
 # --- report ------------------------------------------------------------------------------------------------
