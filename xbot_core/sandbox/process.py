@@ -34,7 +34,9 @@ class SandboxProcess:
         state_dir: Path,
         log_file: Path,
         token_file: Path | None = None,
+        accounts: tuple[str, ...] = (),
     ) -> None:
+        """`accounts`: other hosted accounts as `HANDLE` or `HANDLE:SEED` (xbot sandbox --account)."""
         self.url = f"http://{host}:{port}"
         self.token_file = token_file or state_dir / f"admin-token-{port}"
         self._args = [
@@ -52,6 +54,7 @@ class SandboxProcess:
             str(state_dir),
             "--token-file",
             str(self.token_file),
+            *(arg for spec in accounts for arg in ("--account", spec)),
         ]
         self._log_file = log_file
         self._proc: subprocess.Popen[bytes] | None = None
