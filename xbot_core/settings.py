@@ -191,6 +191,7 @@ class Settings(BaseSettings):
     reward_version: int | None = Field(
         default=None,
         ge=1,
+        le=2**31 - 1,  # reward_versions.version is a Postgres integer
         description="Reward version that collection and learning use; unset: the active one.",
     )
     experiment_plan: Path = Field(
