@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -28,6 +28,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from xbot_core import config_checks
+from xbot_core.adapters.db import accounts_repo
 from xbot_core.adapters.db.connection import database_url, redact
 from xbot_core.errors import ConfigError
 from xbot_core.services import status
@@ -40,6 +41,10 @@ LOCAL_HOSTS = frozenset({"localhost"})
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or wrong bearer token (only when XBOT_API_TOKEN is set)."},
     503: {"description": "The database cannot be reached."},
+}
+_ACCOUNT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_AUTH_RESPONSES,
+    404: {"description": "No account has the `account` handle."},
 }
 
 _NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
@@ -78,6 +83,14 @@ AsOf = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 SimulatedParam = Annotated[
     bool, Query(description="Read the simulated (sandbox) dataset instead of the real one; never mixed.")
+]
+AccountParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^@?[A-Za-z0-9_]{1,30}$",
+        description="Account handle (`xbot account list`); default the configured one (XBOT_ACCOUNT_HANDLE). "
+        "An unknown handle is a 404 naming it.",
+    ),
 ]
 
 
@@ -242,6 +255,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
+    def handle_of(conn: psycopg.Connection, account: str | None) -> str:
+        """The handle a route reports on: the configured account by default, else an existing row's."""
+        handle = (account or settings.account_handle).removeprefix("@")
+        if handle != settings.account_handle and accounts_repo.account_by_handle(conn, handle) is None:
+            raise HTTPException(404, detail=f"no account {handle!r} (xbot account list)")
+        return handle
+
     # ---- routes ----
 
     @app.get(
@@ -288,19 +308,21 @@ def create_app(settings: Settings) -> FastAPI:
             )
             return JSONResponse(jsonable_encoder(down), status_code=503)
 
-    @app.get("/api/learning/status", response_model=status.LearningStatus, responses=_AUTH_RESPONSES)
-    def learning_status(request: Request, simulated: SimulatedParam = False) -> status.LearningStatus:
+    @app.get("/api/learning/status", response_model=status.LearningStatus, responses=_ACCOUNT_RESPONSES)
+    def learning_status(
+        request: Request, simulated: SimulatedParam = False, account: AccountParam = None
+    ) -> status.LearningStatus:
         """Bandit arms with their posteriors, training state, outcome counts and today's LLM budget."""
         with connection(request) as conn:
             return status.learning_status(
                 conn,
-                handle=settings.account_handle,
+                handle=handle_of(conn, account),
                 simulated=simulated,
                 budget_day=_today(settings.llm_budget_timezone),
                 default_limit_usd=settings.llm_daily_budget_usd,
             )
 
-    @app.get("/api/growth", response_model=status.Growth, responses=_AUTH_RESPONSES)
+    @app.get("/api/growth", response_model=status.Growth, responses=_ACCOUNT_RESPONSES)
     def growth(
         request: Request,
         simulated: SimulatedParam = False,
@@ -312,39 +334,43 @@ def create_app(settings: Settings) -> FastAPI:
             ),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=50, description="How many top posts by follows.")] = 5,
+        account: AccountParam = None,
     ) -> status.Growth:
         """Follower growth and 7-day engagement. reply_uplift_7d: mean per-post reply rate of the last 7 days
         relative to the 7 days before, minus 1."""
         with connection(request) as conn:
             return status.growth(
                 conn,
-                handle=settings.account_handle,
+                handle=handle_of(conn, account),
                 simulated=simulated,
                 as_of=as_of or datetime.now(UTC),
                 limit=limit,
             )
 
-    @app.get("/api/metrics", response_model=status.OpsMetrics, responses=_AUTH_RESPONSES)
-    def metrics(request: Request, simulated: SimulatedParam = False) -> status.OpsMetrics:
+    @app.get("/api/metrics", response_model=status.OpsMetrics, responses=_ACCOUNT_RESPONSES)
+    def metrics(
+        request: Request, simulated: SimulatedParam = False, account: AccountParam = None
+    ) -> status.OpsMetrics:
         """Posts by status, outcomes by pass, today's LLM calls and cost, skip reasons, posting errors."""
         with connection(request) as conn:
-            return _ops(conn, simulated)
+            return _ops(conn, handle_of(conn, account), simulated)
 
     @app.get(
         "/metrics",
         response_class=PlainTextResponse,
-        responses=_AUTH_RESPONSES,
+        responses=_ACCOUNT_RESPONSES,
         summary="The /api/metrics figures of both datasets as Prometheus text (label simulated).",
     )
-    def prometheus(request: Request) -> Response:
+    def prometheus(request: Request, account: AccountParam = None) -> Response:
         with connection(request) as conn:
-            figures = [_ops(conn, sim) for sim in (False, True)]
+            handle = handle_of(conn, account)
+            figures = [_ops(conn, handle, sim) for sim in (False, True)]
         return Response(generate_latest(prometheus_registry(figures)), media_type=CONTENT_TYPE_LATEST)
 
-    def _ops(conn: psycopg.Connection, simulated: bool) -> status.OpsMetrics:
+    def _ops(conn: psycopg.Connection, handle: str, simulated: bool) -> status.OpsMetrics:
         return status.ops_metrics(
             conn,
-            handle=settings.account_handle,
+            handle=handle,
             simulated=simulated,
             budget_day=_today(settings.llm_budget_timezone),
         )

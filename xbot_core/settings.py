@@ -164,6 +164,13 @@ class Settings(BaseSettings):
     llm_daily_budget_usd: float = Field(
         default=5.00, ge=0, le=1_000_000, allow_inf_nan=False, description="Daily LLM spend limit (USD)."
     )
+    llm_budget_share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share of the daily LLM limit an account may spend (an account row may set its own).",
+    )
     llm_budget_timezone: str = Field(default="UTC", description="Time zone of the budget day.")
     llm_pricing: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_PRICING),
@@ -228,6 +235,12 @@ class Settings(BaseSettings):
         le=100,
         allow_inf_nan=False,
         description="Drift alarm: |Welch z| between the periods that raises it.",
+    )
+    reward_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,  # reward_versions.version is a Postgres integer
+        description="Reward version that collection and learning use; unset: the active one.",
     )
     experiment_plan: Path = Field(
         default=EXPERIMENT_PLAN,

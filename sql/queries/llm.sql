@@ -34,9 +34,18 @@ UPDATE llm_budget_days SET circuit_open = true, circuit_reason = %(reason)s, upd
  WHERE budget_day = %(budget_day)s;
 
 -- name: llm_usage_insert
-INSERT INTO llm_usage (budget_day, decision_id, purpose, model, status, reserved_usd, error)
-VALUES (%(budget_day)s, %(decision_id)s, %(purpose)s, %(model)s, %(status)s, %(reserved_usd)s, %(error)s)
+INSERT INTO llm_usage (budget_day, account_id, decision_id, purpose, model, status, reserved_usd, error)
+VALUES (%(budget_day)s, %(account_id)s, %(decision_id)s, %(purpose)s, %(model)s, %(status)s, %(reserved_usd)s,
+        %(error)s)
 RETURNING usage_id;
+
+-- name: llm_account_day
+-- One account's spend of a budget day (migration 0010): settled cost, and what its open calls reserve.
+-- Read under the day's row lock (budget_day_lock), so it cannot change between the check and the reserve.
+SELECT COALESCE(sum(cost_usd) FILTER (WHERE status <> 'reserved'), 0) AS used_usd,
+       COALESCE(sum(reserved_usd) FILTER (WHERE status = 'reserved'), 0) AS reserved_usd
+  FROM llm_usage
+ WHERE account_id = %(account_id)s AND budget_day = %(budget_day)s;
 
 -- name: llm_usage_finish
 UPDATE llm_usage

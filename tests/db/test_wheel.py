@@ -162,8 +162,9 @@ def test_wheel_migrates_and_renders_the_daily_report(wheel_db: str, tmp_path: Pa
         env=env,
     )  # fmt: skip
     out = _run([xbot, "report", "daily", "--date", "2026-01-07", "--data", "simulated"], cwd=work, env=env)
-    html = tmp_path / "reports" / "daily_report_2026-01-07.html"
+    html = tmp_path / "reports" / "daily_report_2026-01-07_wheel_sim.html"
     assert str(html) in out and html.stat().st_size > 10_000
     lineage = json.loads(html.with_suffix(".json").read_text())
     assert lineage["parameters"]["report_date"] == "2026-01-07" and lineage["git_commit"] == "unknown"
-    assert 'href="daily_report_2026-01-07.html"' in (tmp_path / "reports" / "index.html").read_text()
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert 'href="daily_report_2026-01-07_wheel_sim.html"' in index

@@ -102,7 +102,7 @@ def test_the_loop_plan_post_collect_learn(
     rendered = render_reports(report_date=day)
     assert rendered["report_date"] == day.isoformat() and len(rendered["rendered"]) == 1
     html = Path(rendered["rendered"][0])
-    assert html.name == f"daily_report_{day.isoformat()}.html"
+    assert html.name == f"daily_report_{day.isoformat()}_{SANDBOX_HANDLE}.html"
     assert html.is_file() and html.parent == get_settings().reports_dir and html.stat().st_size > 10_000
 
 

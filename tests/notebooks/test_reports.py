@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tests.plugins.notebooks import SIM_END, OfflinePage
+from tests.plugins.notebooks import SIM_END, SIM_HANDLE, OfflinePage
 
 pytestmark = [pytest.mark.db, pytest.mark.notebooks, pytest.mark.slow]
 COMMON = {"simulated": True, "seed": 7}
@@ -41,20 +41,20 @@ def rendered(report_env: Path, sim_history: dict[str, Any]) -> dict[str, Any]:
 
 def test_daily_report_renders_with_lineage(rendered: dict[str, Any], report_env: Path) -> None:
     r = rendered["daily"]
-    assert r.html == report_env / "daily_report_2026-01-07.html"
+    assert r.html == report_env / f"daily_report_2026-01-07_{SIM_HANDLE}.html"
     html = r.html.read_text(encoding="utf-8")
     # no CDN, no input cells, the bundle once
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html and "require.min.js" not in html
     assert html.count("window.vegaEmbed=") == 1
     assert "charts.enable_offline()" not in html
-    lin = json.loads((report_env / "daily_report_2026-01-07.json").read_text())
+    lin = json.loads((report_env / f"daily_report_2026-01-07_{SIM_HANDLE}.json").read_text())
     assert lin["parameters"]["report_date"] == "2026-01-07" and lin["seed"] == 7
     assert len(lin["git_commit"]) == 40 or lin["git_commit"] == "unknown"
     snapshot = {row["table_name"]: row["row_count"] for row in lin["data_snapshot"]}
     assert snapshot["posted_decisions"] == 14 * 16
     assert "Lineage" in html and "polars" in lin["library_versions"]
     index = (report_env / "index.html").read_text(encoding="utf-8")
-    assert 'href="daily_report_2026-01-07.html"' in index
+    assert f'href="daily_report_2026-01-07_{SIM_HANDLE}.html"' in index
 
 
 @pytest.mark.browser

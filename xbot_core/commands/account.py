@@ -36,6 +36,17 @@ def add(
     experiment_plan: Annotated[
         Path | None, typer.Option(help="TOML experiment plan; default XBOT_EXPERIMENT_PLAN.")
     ] = None,
+    x_backend: Annotated[str | None, typer.Option(help="browser or api; default XBOT_X_BACKEND.")] = None,
+    x_api_token_file: Annotated[
+        Path | None, typer.Option(help="OAuth token file (0600); default <data_dir>/x_api/HANDLE.json.")
+    ] = None,
+    reward_version: Annotated[
+        int | None, typer.Option(help="Reward version its learning uses; default the active one.")
+    ] = None,
+    llm_budget_share: Annotated[
+        float | None,
+        typer.Option(help="Share (0-1] of the daily LLM limit it may spend; default XBOT_LLM_BUDGET_SHARE."),
+    ] = None,
 ) -> None:
     """Add an account (validated; nothing is written on bad input)."""
     settings = get_settings()
@@ -47,6 +58,10 @@ def add(
         max_posts_per_hour=max_posts_per_hour,
         min_post_interval_s=min_post_interval_s,
         experiment_plan=str(experiment_plan.resolve()) if experiment_plan is not None else None,
+        x_backend=x_backend,
+        x_api_token_file=str(x_api_token_file or settings.data_dir / "x_api" / f"{handle}.json"),
+        reward_version=reward_version,
+        llm_budget_share=llm_budget_share,
     )
     accounts.validate_new(new)  # before the database is even started
     with connect(database_url(settings)) as conn:
@@ -60,18 +75,22 @@ def list_() -> None:
     settings = get_settings()
     with connect(database_url(settings)) as conn:
         rows = accounts_repo.list_accounts(conn)
-    typer.echo(f"{'handle':<20} {'enabled':<8} {'timezone':<20} {'posts/h':>7} {'gap s':>6}  x site / plan")
+    typer.echo(
+        f"{'handle':<20} {'enabled':<8} {'timezone':<20} {'posts/h':>7} {'gap s':>6} {'backend':<8} "
+        f"{'reward':>6} {'llm share':>9}  x site / plan"
+    )
     for r in rows:
         default = "  (default)" if r.handle == settings.account_handle else ""
         typer.echo(
             f"{r.handle:<20} {'yes' if r.enabled else 'no':<8} {r.timezone:<20} "
-            f"{_or_dash(r.max_posts_per_hour):>7} {_or_dash(r.min_post_interval_s):>6}  "
+            f"{_or_dash(r.max_posts_per_hour):>7} {_or_dash(r.min_post_interval_s):>6} "
+            f"{r.x_backend or '-':<8} {_or_dash(r.reward_version):>6} {_or_dash(r.llm_budget_share):>9}  "
             f"{r.x_base_url} {r.experiment_plan or '-'}{default}"
         )
 
 
-def _or_dash(v: int | None) -> str:
-    return "-" if v is None else str(v)
+def _or_dash(v: float | None) -> str:
+    return "-" if v is None else f"{v:g}"
 
 
 @app.command()

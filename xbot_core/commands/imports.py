@@ -73,5 +73,5 @@ def x_analytics(
         from xbot_core.services.classify import classify_account
 
         with open_pool(database_url(settings), max_size=2) as pool:
-            llm = wiring.budgeted_llm(pool, settings)
+            llm = wiring.budgeted_llm(pool, settings, result.account_id)
             typer.echo(classify_account(pool, llm, result.account_id).message)

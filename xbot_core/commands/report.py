@@ -1,4 +1,7 @@
-"""`xbot report daily|experiment|all|simulate`: render the notebooks to self-contained HTML in reports/."""
+"""`xbot report daily|experiment|all|simulate`: render the notebooks to self-contained HTML in reports/.
+
+`--account HANDLE` renders another account's reports (files `<report>_<handle>.html`); default the configured
+one."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from xbot_core.commands.account import AccountOption
 from xbot_core.errors import ConfigError
 from xbot_core.settings import get_settings
 
@@ -40,12 +44,14 @@ def _simulated(data: str | None) -> bool | None:
     return data == "simulated"
 
 
-def _run(kind: str, day: date | None, start: date | None, data: str | None, seed: int) -> None:
+def _run(
+    kind: str, day: date | None, start: date | None, data: str | None, seed: int, account: str | None
+) -> None:
     from xbot_core.services import steps, wiring
 
     settings = get_settings()
     simulated = _simulated(data)
-    with wiring.open_deps(settings) as deps:
+    with wiring.open_deps(settings, account) as deps:
         # the CLI's default date is today by the configured clock (the scheduled flow renders yesterday)
         run = steps.report_step(
             deps, kind=kind, day=day or deps.now().date(), start=start, seed=seed, simulated=simulated
@@ -62,9 +68,10 @@ def daily(
     ] = None,
     data: DataOpt = None,
     seed: SeedOpt = 7,
+    account: AccountOption = None,
 ) -> None:
     """The daily report."""
-    _run("daily", _day(date_, "--date"), None, data, seed)
+    _run("daily", _day(date_, "--date"), None, data, seed, account)
 
 
 @app.command()
@@ -74,9 +81,10 @@ def experiment(
     ] = None,
     data: DataOpt = None,
     seed: SeedOpt = 7,
+    account: AccountOption = None,
 ) -> None:
     """The 7-day experiment report."""
-    _run("experiment", None, _day(start, "--start"), data, seed)
+    _run("experiment", None, _day(start, "--start"), data, seed, account)
 
 
 @app.command("all")
@@ -89,9 +97,10 @@ def all_(
     ] = None,
     data: DataOpt = None,
     seed: SeedOpt = 7,
+    account: AccountOption = None,
 ) -> None:
     """Daily, experiment, reward analysis and bandit diagnostics."""
-    _run("all", _day(date_, "--date"), _day(start, "--start"), data, seed)
+    _run("all", _day(date_, "--date"), _day(start, "--start"), data, seed, account)
 
 
 @app.command()

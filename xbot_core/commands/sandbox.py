@@ -48,6 +48,14 @@ def sandbox(
             "<XBOT_DATA_DIR>/sandbox/admin-token-<port>)."
         ),
     ] = None,
+    account: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account",
+            help="Host another account HANDLE or HANDLE:SEED (its own audience seed; default derived from "
+            "--seed and the handle). Repeatable.",
+        ),
+    ] = None,
     allow_remote: Annotated[
         bool,
         typer.Option(
@@ -63,7 +71,7 @@ def sandbox(
     from xbot_core.api import is_local_host
     from xbot_core.sandbox.admin import admin_token_file, new_admin_token, write_admin_token
     from xbot_core.sandbox.app import create_app
-    from xbot_core.sandbox.config import AUDIENCE_FILE, SandboxConfig, load_audience_config
+    from xbot_core.sandbox.config import AUDIENCE_FILE, SandboxConfig, load_audience_config, parse_hosted
 
     settings = get_settings()
     bind = host or settings.sandbox_host
@@ -74,7 +82,9 @@ def sandbox(
         )
     bind_port = port or settings.sandbox_port
     config = SandboxConfig(
-        latency_ms=latency_ms, audience=load_audience_config(audience_file or AUDIENCE_FILE)
+        latency_ms=latency_ms,
+        audience=load_audience_config(audience_file or AUDIENCE_FILE),
+        accounts=tuple(parse_hosted(spec) for spec in account or ()),
     )
     token = new_admin_token()
     app = create_app(

@@ -145,7 +145,7 @@ def _deep(settings: Settings) -> bool:
     async def go() -> bool:
         with wiring.open_deps(settings) as deps:
             async with deps.open_x() as x:
-                result = await deep_check(deps.pool, x, deps.account_id)
+                result = await deep_check(deps.pool, x, deps.account_id, deps.settings.reward_version)
         typer.echo(result.summary(), err=not result.ok)
         return result.ok
 

@@ -8,6 +8,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,14 @@ class FaultChange(BaseModel):
     )
 
 
+class NewAccount(BaseModel):
+    """Another account to host, with its own audience seed (default: derived from the sandbox seed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    handle: str = Field(pattern=r"^[A-Za-z0-9_]{1,15}$")
+    audience_seed: int | None = Field(default=None, ge=0, lt=2**32)
+
+
 def build_admin_router(state: SandboxState) -> APIRouter:
     """Routes under /admin; tests, the demo and diagnostics use them, the bot's code never does."""
     router = APIRouter(prefix="/admin", tags=["admin"])
@@ -115,6 +124,17 @@ def build_admin_router(state: SandboxState) -> APIRouter:
             latency_ms=change.latency_ms,
         )
         return state.faults()
+
+    @router.get("/accounts")
+    def list_accounts() -> dict[str, Any]:
+        return {"accounts": [asdict(a) for a in state.accounts()]}
+
+    @router.post("/accounts")
+    def add_account(new: NewAccount) -> dict[str, Any]:
+        try:
+            return asdict(state.add_account(new.handle, new.audience_seed))
+        except SandboxStateError as exc:
+            raise HTTPException(409, detail=str(exc)) from None
 
     @router.get("/ground_truth")
     def ground_truth() -> dict[str, Any]:

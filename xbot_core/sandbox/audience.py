@@ -5,6 +5,7 @@ Deterministic: a post's draw depends only on (seed, post id) and its inputs; acc
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,21 +77,58 @@ def expected_rates(config: AudienceConfig, perceived: Perceived) -> dict[str, fl
     return rates
 
 
+@dataclass(frozen=True)
+class AccountAudience:
+    """One hosted account's audience: followers at the clock's start, and multipliers of every post's median
+    reach and of every per-impression rate (1.0 for audience.toml's own account)."""
+
+    audience_seed: int
+    initial_followers: int
+    reach: float
+    rates: float
+
+
+def derived_seed(sandbox_seed: int, handle: str) -> int:
+    """An account's audience seed when none is given: stable in (sandbox seed, handle), 32 bits."""
+    digest = hashlib.sha256(f"{sandbox_seed}:{handle.lower()}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def account_audience(config: AudienceConfig, audience_seed: int) -> AccountAudience:
+    """A hosted account's audience drawn from its seed (lognormal around [account]): same seed, same one."""
+    rng = np.random.default_rng(np.random.SeedSequence([audience_seed, 0]))
+    h = config.hosted
+    followers = round(config.account.initial_followers * float(rng.lognormal(0.0, h.followers_sigma)))
+    return AccountAudience(
+        audience_seed=audience_seed,
+        initial_followers=followers,
+        reach=float(rng.lognormal(0.0, h.reach_sigma)),
+        rates=float(rng.lognormal(0.0, h.rates_sigma)),
+    )
+
+
 def post_rng(seed: int, post_id: str) -> np.random.Generator:
     """The generator of one post's draw: same seed and id, same numbers."""
     return np.random.default_rng(np.random.SeedSequence([seed, int(post_id)]))
 
 
 def draw_final_metrics(
-    config: AudienceConfig, perceived: Perceived, followers: int, rng: np.random.Generator
+    config: AudienceConfig,
+    perceived: Perceived,
+    followers: int,
+    rng: np.random.Generator,
+    *,
+    reach: float = 1.0,
+    rates: float = 1.0,
 ) -> dict[str, int]:
-    """The post's true metrics at T+24h: lognormal reach, noisy rates, binomial counts."""
-    median = expected_reach(config, perceived, followers)
+    """The post's true metrics at T+24h: lognormal reach, noisy rates, binomial counts. `reach` and `rates`
+    are the posting account's audience multipliers (AccountAudience)."""
+    median = expected_reach(config, perceived, followers) * reach
     impressions = round(float(rng.lognormal(math.log(median), config.reach.sigma)))
     sigma = config.rates.rate_sigma
     final = {"impressions": impressions}
     for metric, rate in expected_rates(config, perceived).items():
-        noisy = min(0.5, rate * float(rng.lognormal(-sigma * sigma / 2, sigma)))
+        noisy = min(0.5, rate * rates * float(rng.lognormal(-sigma * sigma / 2, sigma)))
         final[metric] = int(rng.binomial(impressions, noisy))
     return {m: final[m] for m in METRICS}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +44,14 @@ class AccountParams(_Strict):
     def _tz(cls, v: str) -> str:
         ZoneInfo(v)
         return v
+
+
+class HostedParams(_Strict):
+    """How another hosted account's audience differs from [account]'s: drawn once from its audience seed."""
+
+    followers_sigma: float = Field(default=0.5, ge=0)
+    reach_sigma: float = Field(default=0.25, ge=0)
+    rates_sigma: float = Field(default=0.2, ge=0)
 
 
 class ClockParams(_Strict):
@@ -124,6 +133,7 @@ class AudienceConfig(_Strict):
     day_of_week: DayParams
     arms: dict[str, dict[str, ArmEffect]]
     calibration: CalibrationInfo | None = None  # present in a file fitted to real history
+    hosted: HostedParams = HostedParams()
 
     @field_validator("arms")
     @classmethod
@@ -158,9 +168,40 @@ def load_audience_config(path: Path = AUDIENCE_FILE) -> AudienceConfig:
         raise ConfigError(f"invalid audience config {path}: {problems}") from None
 
 
+HOSTED_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+@dataclass(frozen=True)
+class HostedAccount:
+    """Another account the sandbox hosts beside [account]; its audience comes from `audience_seed` (None:
+    derived from the sandbox seed and the handle, so it is reproducible either way)."""
+
+    handle: str
+    audience_seed: int | None = None
+
+
+def parse_hosted(spec: str) -> HostedAccount:
+    """`HANDLE` or `HANDLE:SEED` (xbot sandbox --account); a ConfigError names a bad one."""
+    handle, _, seed = spec.partition(":")
+    handle = handle.strip().lstrip("@")
+    if not HOSTED_HANDLE.match(handle):
+        raise ConfigError(f"--account {spec!r}: a handle of 1-15 letters, digits or underscores")
+    if not seed:
+        return HostedAccount(handle)
+    if not seed.isdigit() or int(seed) >= 2**32:
+        raise ConfigError(f"--account {spec!r}: the audience seed must be an integer in 0..2**32-1")
+    return HostedAccount(handle, int(seed))
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
-    """Server-level settings of one sandbox instance."""
+    """Server-level settings of one sandbox instance: the accounts it hosts beyond audience.toml's."""
 
     latency_ms: int = 0
     audience: AudienceConfig = field(default_factory=load_audience_config)
+    accounts: tuple[HostedAccount, ...] = ()
+
+    def __post_init__(self) -> None:
+        handles = [self.audience.account.handle.lower(), *(a.handle.lower() for a in self.accounts)]
+        if len(set(handles)) != len(handles):
+            raise ConfigError(f"sandbox accounts must have distinct handles, got {handles}")

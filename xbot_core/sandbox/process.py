@@ -35,7 +35,9 @@ class SandboxProcess:
         log_file: Path,
         token_file: Path | None = None,
         audience_file: Path | None = None,
+        accounts: tuple[str, ...] = (),
     ) -> None:
+        """`accounts`: other hosted accounts as `HANDLE` or `HANDLE:SEED` (xbot sandbox --account)."""
         self.url = f"http://{host}:{port}"
         self.token_file = token_file or state_dir / f"admin-token-{port}"
         self._args = [
@@ -54,6 +56,7 @@ class SandboxProcess:
             "--token-file",
             str(self.token_file),
             *(["--audience", str(audience_file)] if audience_file is not None else []),
+            *(arg for spec in accounts for arg in ("--account", spec)),
         ]
         self._log_file = log_file
         self._proc: subprocess.Popen[bytes] | None = None

@@ -42,6 +42,9 @@ class Account:
     name: str
     initial_followers: int
     protected: bool = False
+    audience_seed: int | None = None  # None: audience.toml's account, drawn with the sandbox seed
+    reach: float = 1.0  # the account's audience multipliers (audience.AccountAudience)
+    rates: float = 1.0
 
 
 @dataclass
@@ -111,11 +114,27 @@ class SandboxState:
     # ---- persistence -------------------------------------------------------------------------------
     def _fresh(self, seed: int, latency_ms: int) -> _Data:
         acc = self.audience.account
+        accounts = {acc.handle: Account(acc.handle, acc.name, acc.initial_followers)}
+        for hosted in self.config.accounts:
+            accounts[hosted.handle] = self._hosted(seed, hosted.handle, hosted.audience_seed)
         return _Data(
             seed=seed,
             now=self.audience.clock.start.astimezone(UTC).isoformat(),
-            accounts={acc.handle: Account(acc.handle, acc.name, acc.initial_followers)},
+            accounts=accounts,
             latency_ms=latency_ms,
+        )
+
+    def _hosted(self, seed: int, handle: str, audience_seed: int | None) -> Account:
+        drawn = audience.account_audience(
+            self.audience, audience.derived_seed(seed, handle) if audience_seed is None else audience_seed
+        )
+        return Account(
+            handle,
+            handle,
+            drawn.initial_followers,
+            audience_seed=drawn.audience_seed,
+            reach=drawn.reach,
+            rates=drawn.rates,
         )
 
     @staticmethod
@@ -253,6 +272,19 @@ class SandboxState:
     def default_handle(self) -> str:
         return self.audience.account.handle
 
+    def add_account(self, handle: str, audience_seed: int | None = None) -> Account:
+        """Host another account with its own audience (admin; a reset keeps only the configured ones)."""
+        if self.account(handle) is not None:
+            raise SandboxStateError(f"sandbox account @{handle} exists already")
+        with self._lock:
+            acc = self._hosted(self._data.seed, handle, audience_seed)
+            self._data.accounts[handle] = acc
+            self._save()
+            return acc
+
+    def accounts(self) -> list[Account]:
+        return list(self._data.accounts.values())
+
     def login(self, handle: str) -> tuple[str, str]:
         """A new session for an existing account: (auth_token, ct0)."""
         acc = self.account(handle)
@@ -345,8 +377,14 @@ class SandboxState:
                 content.get("content_type"), content.get("hook_pattern"), slot, hour, weekday
             )
             followers = self.follower_count(acc.handle, now)
+            seed = self._data.seed if acc.audience_seed is None else acc.audience_seed
             final = audience.draw_final_metrics(
-                self.audience, perceived, followers, audience.post_rng(self._data.seed, tweet_id)
+                self.audience,
+                perceived,
+                followers,
+                audience.post_rng(seed, tweet_id),
+                reach=acc.reach,
+                rates=acc.rates,
             )
             post = Post(
                 tweet_id=tweet_id,
@@ -413,6 +451,7 @@ class SandboxState:
                 for scope, arms in self.audience.arms.items()
             },
             "followers": {h: self.follower_count(h, now) for h in self._data.accounts},
+            "accounts": {h: asdict(a) for h, a in self._data.accounts.items()},
             "posts": [
                 {
                     **{k: v for k, v in asdict(p).items() if k != "final"},

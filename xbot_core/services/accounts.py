@@ -1,12 +1,14 @@
 """Many accounts on one database: each a row with its own settings over the workspace's XBOT_ settings.
 
 The configured account (XBOT_ACCOUNT_HANDLE, with the XBOT_ settings) stays the default account, so a
-one-account install changes nothing. Another account's row overrides the X site, session file, time zone,
-posting caps and experiment plan; what it leaves NULL comes from the workspace settings.
+one-account install changes nothing. Another account's row overrides the X site and backend, session and API
+token files, time zone, posting caps, experiment plan, reward version and LLM budget share; what it leaves
+NULL comes from the workspace settings.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from xbot_core.errors import ConfigError
 from xbot_core.settings import Settings
 
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")  # X's rule, and the accounts table's CHECK
+X_BACKENDS = ("browser", "api")
 
 
 def validate_new(new: NewAccount) -> NewAccount:
@@ -40,6 +43,13 @@ def validate_new(new: NewAccount) -> NewAccount:
     ):
         if value is not None and value < 0:
             raise ConfigError(f"{option} {value}: must be >= 0")
+    if new.x_backend is not None and new.x_backend not in X_BACKENDS:
+        raise ConfigError(f"--x-backend {new.x_backend!r}: must be one of {', '.join(X_BACKENDS)}")
+    if new.reward_version is not None and new.reward_version < 1:
+        raise ConfigError(f"--reward-version {new.reward_version}: must be >= 1")
+    share = new.llm_budget_share
+    if share is not None and not (math.isfinite(share) and 0 < share <= 1):
+        raise ConfigError(f"--llm-budget-share {share}: must be > 0 and <= 1 (a share of the daily limit)")
     if new.experiment_plan is not None:
         from xbot_core.domain.experiments import load_plan
 
@@ -54,8 +64,18 @@ def validate_new(new: NewAccount) -> NewAccount:
 
 
 def add(conn: psycopg.Connection, new: NewAccount) -> int:
-    """Validate and insert an account; an existing handle is a ConfigError (nothing written)."""
+    """Validate and insert an account; an existing handle or an unknown reward version is a ConfigError
+    (nothing written)."""
     new = validate_new(new)
+    if new.reward_version is not None:
+        from xbot_core.services.rewards import list_versions
+
+        known = [v.reward.version for v in list_versions(conn)]
+        if new.reward_version not in known:
+            raise ConfigError(
+                f"--reward-version {new.reward_version}: no such reward version (known: {known}; "
+                "xbot reward show)"
+            )
     try:
         with conn.transaction():
             return accounts_repo.insert_account(conn, new)
@@ -85,6 +105,14 @@ def settings_for(settings: Settings, row: AccountRow) -> Settings:
         update["min_post_interval_s"] = row.min_post_interval_s
     if row.experiment_plan is not None:
         update["experiment_plan"] = Path(row.experiment_plan)
+    if row.x_backend is not None:
+        update["x_backend"] = row.x_backend
+    if row.x_api_token_file is not None:
+        update["x_api_token_file"] = Path(row.x_api_token_file)
+    if row.reward_version is not None:
+        update["reward_version"] = row.reward_version
+    if row.llm_budget_share is not None:
+        update["llm_budget_share"] = row.llm_budget_share
     return settings.model_copy(update=update)
 
 

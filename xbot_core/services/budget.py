@@ -2,6 +2,8 @@
 
 Reservation locks the day's row (SELECT ... FOR UPDATE) so concurrent workers on any machine never reserve
 past the limit. A failed call releases its reservation; a quota error opens the day's circuit for everyone.
+With many accounts, each may spend its share of the day's limit (XBOT_LLM_BUDGET_SHARE or its row's
+llm_budget_share), checked under the same lock from its own llm_usage rows.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.llm import budget_repo
@@ -66,6 +70,36 @@ def cost_usd(
     return raw.quantize(_MICRO, rounding=ROUND_CEILING if round_up else ROUND_HALF_UP)
 
 
+def account_limit(day_limit: Decimal, share: float) -> Decimal:
+    """An account's daily LLM limit: share x the day's limit, floored to the micro-dollar (never above)."""
+    return (day_limit * Decimal(str(share))).quantize(_MICRO, rounding=ROUND_FLOOR)
+
+
+@dataclass(frozen=True)
+class AccountBudget:
+    """One account's part of a budget day: its share, the limit that gives, and what it used and reserved."""
+
+    handle: str
+    share: float
+    limit_usd: Decimal
+    used_usd: Decimal
+    reserved_usd: Decimal
+
+    @property
+    def remaining_usd(self) -> Decimal:
+        """What the account can still reserve today (never negative)."""
+        return max(Decimal(0), self.limit_usd - self.used_usd - self.reserved_usd).quantize(_MICRO)
+
+
+def account_budget(pool: ConnectionPool, settings: Settings, account_id: int, now: datetime) -> AccountBudget:
+    """The account's share of today's budget (settings carry its share: the row's, else the XBOT_ one)."""
+    day = budget_status(pool, settings, now)
+    with pool.connection() as conn:
+        used, reserved = budget_repo.account_day(conn, account_id, day.budget_day)
+    share = settings.llm_budget_share
+    return AccountBudget(settings.account_handle, share, account_limit(day.limit_usd, share), used, reserved)
+
+
 def budget_status(pool: ConnectionPool, settings: Settings, now: datetime) -> BudgetDay:
     """Today's limit, used, reserved and circuit; a day without calls yet shows the configured limit."""
     day = budget_day(now, settings.llm_budget_timezone)
@@ -87,8 +121,10 @@ class BudgetedLLM:
         settings: Settings,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        account_id: int | None = None,
     ) -> None:
         self.pool = pool
+        self.account_id = account_id  # None: the workspace's budget only (no share is checked)
         self.client = client
         self.model = client.model
         self.settings = settings
@@ -119,11 +155,15 @@ class BudgetedLLM:
                     f"daily LLM budget of {row.limit_usd} USD for {day} cannot cover {amount} USD "
                     f"(used {row.used_usd}, reserved {row.reserved_usd})"
                 )
+            elif (over_share := self._share_refusal(conn, row, amount)) is not None:
+                status = "budget_exceeded"
+                refusal = over_share
             else:
                 budget_repo.reserve(conn, day, amount)
                 return budget_repo.insert_usage(
                     conn,
                     budget_day=day,
+                    account_id=self.account_id,
                     decision_id=decision_id,
                     purpose=purpose,
                     model=self.model,
@@ -133,6 +173,7 @@ class BudgetedLLM:
             budget_repo.insert_usage(
                 conn,
                 budget_day=day,
+                account_id=self.account_id,
                 decision_id=decision_id,
                 purpose=purpose,
                 model=self.model,
@@ -141,6 +182,20 @@ class BudgetedLLM:
                 error=str(refusal),
             )
         raise refusal
+
+    def _share_refusal(self, conn: psycopg.Connection, row: BudgetDay, amount: Decimal) -> LLMError | None:
+        """A refusal when the account's calls of the day plus `amount` pass its share of the day's limit."""
+        share = self.settings.llm_budget_share
+        if self.account_id is None or share >= 1:
+            return None
+        limit = account_limit(row.limit_usd, share)
+        used, reserved = budget_repo.account_day(conn, self.account_id, row.budget_day)
+        if used + reserved + amount <= limit:
+            return None
+        return BudgetExceededError(
+            f"@{self.settings.account_handle}'s LLM budget share {share:g} of {row.limit_usd} USD for "
+            f"{row.budget_day} ({limit} USD) cannot cover {amount} USD (used {used}, reserved {reserved})"
+        )
 
     def complete(
         self,

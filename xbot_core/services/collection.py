@@ -30,7 +30,7 @@ from xbot_core.domain.attribution import (
 from xbot_core.domain.completeness import missing_metrics
 from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion
 from xbot_core.errors import BrowserError, SessionExpiredError
-from xbot_core.services.rewards import active_version
+from xbot_core.services.rewards import version_for
 from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.collect")
@@ -157,7 +157,7 @@ async def collect_due(
         return CollectionReport(skipped=skipped)
     with pool.connection() as conn:
         pending = repo.pending_passes(conn, account_id, now=now, limit=limit)
-        version = active_version(conn)
+        version = version_for(conn, settings.reward_version)
     followers: int | None
     try:
         followers = await snapshot_followers(

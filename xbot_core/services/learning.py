@@ -27,7 +27,7 @@ from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
 from xbot_core.errors import ConfigError
 from xbot_core.services.history_prior import load_prior
-from xbot_core.services.rewards import active_version
+from xbot_core.services.rewards import version_for
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +165,11 @@ def learn(
     seed: int = 0,
     drift: DriftConfig | None = None,
     history_prior_weight: float | None = None,
+    reward_version: int | None = None,
 ) -> LearnResult:
     """Recompute rewards, rebuild this kind's bandit arms (with `cfg`'s discount or window) and record a
-    training run with its drift alarms (`drift`'s thresholds), in one transaction.
+    training run with its drift alarms (`drift`'s thresholds), in one transaction. `reward_version` pins the
+    account's version (None: the active one).
 
     With `history_prior_weight` W the posteriors start from the account's imported history, each post counting
     W of a live one (services/history_prior.py); then even a run with too few live outcomes writes the arms
@@ -181,7 +183,7 @@ def learn(
             "real X (XBOT_X_BASE_URL=https://x.com, or `xbot account add HANDLE --x-base-url https://x.com`)"
         )
     with pool.connection() as conn:
-        v = active_version(conn)
+        v = version_for(conn, reward_version)
         with conn.transaction():
             prior = (
                 None

@@ -2,8 +2,10 @@
 
 The HTML has no input cells, no CDN script (template `report_templates/xbot`, extending lab), the Vega bundle
 once per page and every chart embedded in its own scope (services/charts.py). Outputs only meant for a live
-JupyterLab (the bundle loader, ipywidgets, cells tagged `lab_only`) are dropped. reports/index.html lists
-every rendered report from the lineage JSON written next to it.
+JupyterLab (the bundle loader, ipywidgets, cells tagged `lab_only`) are dropped. Reports are per account:
+the file is `<stem>_<handle>.html` (e.g. `daily_report_2026-01-07_xbot_demo.html`), its lineage names the
+account, and reports/index.html lists every rendered report, grouped by account and kind, from the lineage
+JSON written next to it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
@@ -53,7 +55,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """One report to render: a notebook, its parameters and the dated output name."""
+    """One report to render: a notebook, its parameters and the dated output name (the account's handle is
+    appended when it is rendered)."""
 
     notebook: str
     kind: str
@@ -104,12 +107,18 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def file_stem(spec: ReportSpec, handle: str) -> str:
+    """The rendered file's name without suffix: the report's stem, then the account's handle."""
+    return f"{spec.stem}_{handle}"
+
+
 def lineage(spec: ReportSpec, source: analytics.Source) -> dict[str, Any]:
     """Parameters, commit, data snapshot, library versions and seed of one rendering (no secrets)."""
     commit, dirty = git_commit()
     snapshot = analytics.data_snapshot(source).with_columns(pl.col("max_timestamp").cast(pl.String))
     return {
-        "report": spec.stem,
+        "report": file_stem(spec, source.handle),
+        "account": source.handle,
         "kind": spec.kind,
         "notebook": f"notebooks/{spec.notebook}.ipynb",
         "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -189,6 +198,8 @@ def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None)
     source = analytics.open_source(
         handle, simulated=bool(spec.parameters.get("simulated", True)), url=database_url(settings)
     )
+    if not spec.parameters.get("account_handle"):  # the notebook reports on the account the file is named for
+        spec = replace(spec, parameters={**spec.parameters, "account_handle": source.handle})
     lin = lineage(spec, source)
     t0 = time.perf_counter()
     nb = execute(spec)
@@ -196,9 +207,10 @@ def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None)
     html = to_html(nb, lin)
     t2 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{spec.stem}.html"
+    stem = file_stem(spec, source.handle)
+    target = out_dir / f"{stem}.html"
     target.write_text(html, encoding="utf-8")
-    (out_dir / f"{spec.stem}.json").write_text(json.dumps(lin, indent=2, default=str), encoding="utf-8")
+    (out_dir / f"{stem}.json").write_text(json.dumps(lin, indent=2, default=str), encoding="utf-8")
     write_index(out_dir)
     cells = sum(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for c in nb.cells)
     return Rendered(html=target, lineage=lin, execute_s=t1 - t0, cells_s=cells, convert_s=t2 - t1)
@@ -208,7 +220,7 @@ _INDEX_LOCK = threading.Lock()  # renders may run in threads (the demo): one ind
 
 
 def write_index(out_dir: Path) -> Path:
-    """reports/index.html: every rendered report grouped by kind, newest first."""
+    """reports/index.html: every rendered report grouped by account, then kind, newest first."""
     with _INDEX_LOCK:
         return _write_index(out_dir)
 
@@ -224,12 +236,15 @@ def _write_index(out_dir: Path) -> Path:
             continue
         if (out_dir / f"{sidecar.stem}.html").is_file():
             items.append({**lin, "file": f"{sidecar.stem}.html"})
-    groups: dict[str, list[dict[str, Any]]] = {}
+    accounts: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for item in sorted(items, key=lambda i: i["report"], reverse=True):
-        groups.setdefault(item.get("kind", "other"), []).append(item)
+        # lineage written before reports were per account has no "account": grouped under "-"
+        kinds = accounts.setdefault(str(item.get("account") or "-"), {})
+        kinds.setdefault(item.get("kind", "other"), []).append(item)
     env = jinja2.Environment(autoescape=True, loader=jinja2.FileSystemLoader(str(INDEX_TEMPLATE_PATH.parent)))
     html = env.get_template(INDEX_TEMPLATE).render(
-        groups=sorted(groups.items()), generated_at=datetime.now(UTC).isoformat(timespec="seconds")
+        accounts=[(handle, sorted(kinds.items())) for handle, kinds in sorted(accounts.items())],
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
@@ -273,7 +288,7 @@ def history_spec(handle: str, since: date | None = None, until: date | None = No
         "until": until.isoformat() if until else "",
         "simulated": False,
     }
-    return ReportSpec("history_report", "history", f"history_report_{handle}", params)
+    return ReportSpec("history_report", "history", "history_report", params)
 
 
 def render_kind(

@@ -52,6 +52,11 @@ def active_version(conn: psycopg.Connection) -> RewardVersion:
     return next(v.reward for v in list_versions(conn) if v.is_active)
 
 
+def version_for(conn: psycopg.Connection, pinned: int | None) -> RewardVersion:
+    """The version an account uses: its pinned one (XBOT_REWARD_VERSION or its row), else the active one."""
+    return active_version(conn) if pinned is None else get_version(conn, pinned)
+
+
 def get_version(conn: psycopg.Connection, version: int) -> RewardVersion:
     for v in list_versions(conn):
         if v.reward.version == version:

@@ -216,10 +216,10 @@ async def collect_step(
 def learn_step(
     deps: StepDeps, *, seed: int = 0, now: datetime | None = None, prior_weight: float | None = None
 ) -> learning.LearnResult:
-    """Rewards under the active version and the bandit posteriors rebuilt (with the configured discount or
-    window), the drift alarm checked, for the configured data kind; started from the imported history, each
-    post counting `prior_weight` of a live one, when given (default XBOT_HISTORY_PRIOR_WEIGHT, so scheduled
-    runs keep the prior `xbot learn --prior-from-history` set)."""
+    """Rewards under the account's reward version (default: the active one) and the bandit posteriors rebuilt
+    (with the configured discount or window), the drift alarm checked, for the configured data kind; started
+    from the imported history, each post counting `prior_weight` of a live one, when given (default
+    XBOT_HISTORY_PRIOR_WEIGHT, so scheduled runs keep the prior `xbot learn --prior-from-history` set)."""
     weight = prior_weight if prior_weight is not None else deps.settings.history_prior_weight
     return learning.learn(
         deps.pool,
@@ -230,6 +230,7 @@ def learn_step(
         drift=deps.drift,
         seed=seed,
         history_prior_weight=weight,
+        reward_version=deps.settings.reward_version,
     )
 
 

@@ -1,5 +1,8 @@
 """Wiring from settings: the pool, the account row, the clock, the X client and the budgeted LLM.
 
+An account's row is laid over the XBOT_ settings here (`accounts.resolve`): its X backend and files, time
+zone, caps, plan, reward version and LLM budget share reach every step through `StepDeps.settings`.
+
 The one place that chooses the implementations (STYLE 13) and builds the `StepDeps` every step takes. Flows,
 the CLI and the demo call `open_deps(settings)` once and pass the result to the steps; the demo keeps one
 browser open for all its steps with `shared_browser`.
@@ -65,7 +68,7 @@ def deps_for(settings: Settings, pool: ConnectionPool, account: str | None = Non
         account_id=account_id,
         clock=clock,
         open_x=partial(_open_x, settings, pool, clock),
-        make_llm=partial(_budgeted_llm, pool, settings, clock),
+        make_llm=partial(_budgeted_llm, pool, settings, clock, account_id),
         simulated=settings.x_is_sandbox,
         settings=settings,
         bandit=bandit_config(settings),
@@ -94,16 +97,22 @@ def _open_x(settings: Settings, pool: ConnectionPool, clock: Clock) -> AbstractA
     return open_x_client(settings, pool, clock)
 
 
-def budgeted_llm(pool: ConnectionPool, settings: Settings) -> GenerationLLM:
-    """The budgeted LLM outside a step (`xbot import x-analytics --classify llm`), on the configured clock."""
-    return _budgeted_llm(pool, settings, make_clock(settings))
+def budgeted_llm(pool: ConnectionPool, settings: Settings, account_id: int | None = None) -> GenerationLLM:
+    """The budgeted LLM outside a step (`xbot import x-analytics --classify llm`), on the configured clock;
+    with `account_id`, under that account's share of the day's budget too."""
+    return _budgeted_llm(pool, settings, make_clock(settings), account_id)
 
 
-def _budgeted_llm(pool: ConnectionPool, settings: Settings, clock: Clock) -> GenerationLLM:
+def _budgeted_llm(
+    pool: ConnectionPool, settings: Settings, clock: Clock, account_id: int | None
+) -> GenerationLLM:
+    """The LLM under the day's budget and the account's share of it (settings carry the share)."""
     from xbot_core.adapters.llm.client import OpenAIChatClient
     from xbot_core.services.budget import BudgetedLLM
 
-    return BudgetedLLM(pool, OpenAIChatClient.from_settings(settings), settings, now=clock.now)
+    return BudgetedLLM(
+        pool, OpenAIChatClient.from_settings(settings), settings, now=clock.now, account_id=account_id
+    )
 
 
 @contextlib.asynccontextmanager

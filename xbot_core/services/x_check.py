@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.x_browser.models import Metrics, PostRef, Unavailable, XClient
 from xbot_core.domain.completeness import required_metrics
-from xbot_core.services.rewards import active_version
+from xbot_core.services.rewards import version_for
 
 # Metrics field -> the outcomes column a reward version names (follows arrive as new_follows)
 REWARD_NAME = {"new_follows": "follows"}
@@ -50,11 +50,14 @@ class DeepCheck:
         return line
 
 
-async def deep_check(pool: ConnectionPool, client: XClient, account_id: int) -> DeepCheck:
-    """Read the account's latest post through `client`; never writes anything."""
+async def deep_check(
+    pool: ConnectionPool, client: XClient, account_id: int, reward_version: int | None = None
+) -> DeepCheck:
+    """Read the account's latest post through `client`; never writes anything. `reward_version`: the
+    account's pinned version (None: the active one) whose metrics the reward needs."""
     with pool.connection() as conn:
         row = repo.latest_posted(conn, account_id)
-        needed = required_metrics(active_version(conn))
+        needed = required_metrics(version_for(conn, reward_version))
     if row is None:
         return DeepCheck(None, {}, (), (), problem="no published post to read yet (post one first)")
     tweet_id, url, posted_at = str(row[0]), row[1] or "", row[2]

@@ -27,6 +27,10 @@ class AccountRow:
     max_posts_per_hour: int | None
     min_post_interval_s: int | None
     experiment_plan: str | None
+    x_backend: str | None = None
+    x_api_token_file: str | None = None
+    reward_version: int | None = None
+    llm_budget_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class NewAccount:
     max_posts_per_hour: int | None = None
     min_post_interval_s: int | None = None
     experiment_plan: str | None = None
+    x_backend: str | None = None
+    x_api_token_file: str | None = None
+    reward_version: int | None = None
+    llm_budget_share: float | None = None
 
 
 def insert_account(conn: psycopg.Connection, new: NewAccount) -> int:

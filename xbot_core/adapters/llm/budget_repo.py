@@ -57,10 +57,20 @@ def open_circuit(conn: psycopg.Connection, budget_day: date, reason: str) -> Non
     conn.execute(query("budget_open_circuit"), {"budget_day": budget_day, "reason": reason})
 
 
+def account_day(conn: psycopg.Connection, account_id: int, budget_day: date) -> tuple[Decimal, Decimal]:
+    """(used, reserved) USD of one account on a budget day."""
+    params = {"account_id": account_id, "budget_day": budget_day}
+    row = conn.execute(query("llm_account_day"), params).fetchone()
+    assert row is not None  # an aggregate always returns one row
+    micro = Decimal("0.000001")
+    return Decimal(row[0]).quantize(micro), Decimal(row[1]).quantize(micro)
+
+
 def insert_usage(
     conn: psycopg.Connection,
     *,
     budget_day: date,
+    account_id: int | None = None,
     decision_id: UUID | None,
     purpose: str,
     model: str,
@@ -72,6 +82,7 @@ def insert_usage(
         query("llm_usage_insert"),
         {
             "budget_day": budget_day,
+            "account_id": account_id,
             "decision_id": decision_id,
             "purpose": purpose,
             "model": model,
