@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
-from collect_throughput import start_sandbox_process
+from collect_throughput import ADMIN, TOKEN, start_sandbox_process
 from playwright.async_api import async_playwright
 
 from xbot_core.adapters.clock import SandboxClock
@@ -87,7 +87,7 @@ def exact(results: list[Metrics | object], refs: list[PostRef], truth: dict[str,
 
 async def main(n_posts: int, latency_ms: int, pages: int) -> None:
     proc, url = start_sandbox_process()
-    admin = httpx.Client(base_url=url, timeout=30)
+    admin = httpx.Client(base_url=url, timeout=30, headers=ADMIN)
     tmp = Path(tempfile.mkdtemp())
     try:
         refs = publish_on_site(url, n_posts)
@@ -100,7 +100,11 @@ async def main(n_posts: int, latency_ms: int, pages: int) -> None:
         cfg = OAuth2Config("bench", None, REDIRECT, f"{url}/i/oauth2/authorize", f"{url}/2/oauth2/token")
         signer = OAuth2Signer(cfg, TokenFile(tmp / "token.json"), timeout=httpx.Timeout(30.0))
         api = XApiClient(
-            api_base_url=url, site_base_url=url, handle="xbot_demo", signer=signer, clock=SandboxClock(url)
+            api_base_url=url,
+            site_base_url=url,
+            handle="xbot_demo",
+            signer=signer,
+            clock=SandboxClock(url, token=TOKEN),
         )
         async with api:
             t0 = time.perf_counter()
@@ -123,7 +127,7 @@ async def main(n_posts: int, latency_ms: int, pages: int) -> None:
                 handle="xbot_demo",
                 session_file=session,
                 browser=browser,
-                clock=SandboxClock(url),
+                clock=SandboxClock(url, token=TOKEN),
                 concurrency=pages,
                 timeout_ms=60_000,
             )

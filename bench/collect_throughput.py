@@ -33,6 +33,7 @@ SERVE = (
     "log_level='warning', access_log=False)"
 )
 TOKEN = secrets.token_urlsafe(32)
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}  # every /admin request needs the token
 
 
 def tree_memory(exclude: int) -> tuple[int, int]:
@@ -68,7 +69,7 @@ def start_sandbox_process() -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            httpx.get(url + "/admin/health", timeout=1).raise_for_status()
+            httpx.get(url + "/admin/health", headers=ADMIN, timeout=1).raise_for_status()
             return proc, url
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -78,7 +79,7 @@ def start_sandbox_process() -> tuple[subprocess.Popen[bytes], str]:
 
 async def main(n_posts: int, latency_ms: int) -> None:
     proc, url = start_sandbox_process()
-    admin = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {TOKEN}"})
+    admin = httpx.Client(base_url=url, timeout=30, headers=ADMIN)
     session = Path(tempfile.mkdtemp()) / "session.json"
     async with async_playwright() as pw:
         browser = await launch_chromium(pw, None)
@@ -88,7 +89,7 @@ async def main(n_posts: int, latency_ms: int) -> None:
             handle="xbot_demo",
             session_file=session,
             browser=browser,
-            clock=SandboxClock(url),
+            clock=SandboxClock(url, token=TOKEN),
             concurrency=4,
         )
         async with client:

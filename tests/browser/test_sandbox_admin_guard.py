@@ -1,19 +1,26 @@
-"""The sandbox's admin guard (issue 17): writes need the per-process token, foreign Origin/Host are refused,
-and `xbot sandbox` will not bind beyond loopback without --allow-remote. Real HTTP, real processes."""
+"""The sandbox's admin guard (issue 17): every /admin request needs the per-process token, foreign Origin/Host
+are refused, the token file is deleted at a clean exit, and `xbot sandbox` will not bind beyond loopback
+without --allow-remote. Real HTTP, real processes."""
 
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
+from fastapi import FastAPI
 
 from tests.plugins.sandbox import RunningServer, SandboxAdmin, free_port
-from xbot_core.sandbox.admin import admin_headers, admin_token_file
-from xbot_core.sandbox.process import SandboxProcess
+from xbot_core.adapters.clock import SandboxClock
+from xbot_core.errors import XbotError
+from xbot_core.sandbox.process import SandboxProcess, sandbox_health
+from xbot_core.sandbox.token import admin_headers, admin_token_file, bearer, read_admin_token
 from xbot_core.settings import PROJECT_DIR
 
 WRITES = [
@@ -25,17 +32,59 @@ WRITES = [
 ]
 
 
-def test_admin_writes_need_the_token(sandbox_server: RunningServer, sandbox_admin: SandboxAdmin) -> None:
+BAD_AUTH = ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer"}, {"Authorization": "x"})
+
+
+def admin_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the sandbox serves under /admin, read from the app's schema (a new route is
+    included), and the schema and docs pages themselves."""
+    out = [
+        (method.upper(), path)
+        for path, ops in app.openapi()["paths"].items()
+        if path.startswith("/admin")
+        for method in ops
+    ]
+    assert ("GET", "/admin/ground_truth") in out and ("DELETE", "/admin/llm/faults") in out, out
+    return [*out, ("GET", app.openapi_url or ""), ("GET", app.docs_url or "")]
+
+
+def test_every_admin_route_needs_the_token(
+    sandbox_server: RunningServer, sandbox_admin: SandboxAdmin
+) -> None:
+    """Reads too (issue 17): the clock, the faults and the ground truth (the experiment's answers) are served
+    only to this process's token, not to any local user or page."""
     before = sandbox_admin.now()
+    bodies = dict(((m, p), b) for m, p, b in WRITES)
     with httpx.Client(base_url=sandbox_server.url, timeout=10) as http:
-        for method, path, body in WRITES:
-            for auth in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer "[:-1]}):
+        for method, path in admin_routes(sandbox_server.app):
+            body = bodies.get((method, path))
+            for auth in (
+                {},
+                {"Authorization": "Bearer wrong"},
+                {"Authorization": "Bearer"},
+                {"Authorization": "x"},
+            ):
                 r = http.request(method, path, json=body, headers=auth)
                 assert r.status_code == 401, (method, path, auth, r.text)
-        assert http.get("/admin/health").status_code == 200  # reads stay open: detection and the clock
-        assert http.get("/admin/clock").json()["now"] == before
+                assert before not in r.text and "seed" not in r.text  # nothing of the state leaks
+        ok = http.get("/admin/health", headers={"Authorization": f"Bearer {sandbox_server.token}"})
+        assert ok.status_code == 200 and ok.json()["sandbox"] is True
     assert sandbox_admin.now() == before  # nothing moved
     assert sandbox_admin.advance(60) != before  # with the token it works
+
+
+def test_a_sandbox_whose_token_we_lack_is_named_not_reused(
+    sandbox_server: RunningServer, tmp_path: Path
+) -> None:
+    port = int(sandbox_server.url.rsplit(":", 1)[1])
+    other = SandboxProcess(
+        host="127.0.0.1", port=port, seed=3, state_dir=tmp_path / "sandbox", log_file=tmp_path / "log"
+    )
+    with pytest.raises(XbotError, match="its admin token is not in"):
+        other.start()
+    clock = SandboxClock(sandbox_server.url, token_file=tmp_path / "sandbox" / f"admin-token-{port}")
+    with pytest.raises(XbotError, match="refused its clock: its admin token is not in"):
+        clock.now()
 
 
 def test_foreign_origin_or_host_is_refused_even_with_the_token(
@@ -107,4 +156,42 @@ def test_process_wrapper_writes_a_private_token_and_uses_it(tmp_path: Path) -> N
         assert sandbox.admin_headers == admin_headers(sandbox.url, data) != {}
         with httpx.Client(base_url=sandbox.url, timeout=10) as http:
             assert http.post("/admin/reset").status_code == 401
+            assert http.get("/admin/clock").status_code == 401
             assert http.post("/admin/reset", headers=sandbox.admin_headers).status_code == 200
+            assert SandboxClock(sandbox.url, token_file=token_file).now().tzinfo is not None
+    # the wrapper stops it with SIGTERM: a clean exit deletes the token file
+    assert not token_file.exists(), "the sandbox left its admin token file behind after SIGTERM"
+
+
+SERVE_SANDBOX = """
+import sys
+from pathlib import Path
+from xbot_core.commands.sandbox import sandbox
+sandbox(port=int(sys.argv[1]), token_file=Path(sys.argv[2]))
+"""
+
+
+def test_ctrl_c_deletes_the_token_file_and_exits_cleanly(tmp_path: Path) -> None:
+    """SIGINT (Ctrl+C) as SIGTERM above: graceful stop, token file gone, no traceback."""
+    port, token_file = free_port(), tmp_path / "token"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "XBOT_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE_SANDBOX, str(port), str(token_file)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180  # a loaded 2-core CI machine takes a while to import the app
+        while sandbox_health(f"http://127.0.0.1:{port}", bearer(read_admin_token(token_file))) is None:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the sandbox did not start: {proc.communicate()}")
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGINT and "Traceback" not in err, (proc.returncode, err)
+    assert not token_file.exists()

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.plugins.sandbox import SandboxAdmin, start_sandbox
-from xbot_core.adapters.clock import SandboxClock
+from tests.plugins.sandbox import SandboxAdmin, sandbox_clock, start_sandbox
 from xbot_core.sandbox.app import CREATE_TWEET_QUERY_ID
 
 
@@ -30,7 +29,7 @@ def create(client: httpx.Client, text: str) -> httpx.Response:
 def test_clock_admin_and_sandbox_clock(sandbox_admin: SandboxAdmin) -> None:
     assert sandbox_admin.set_clock("2026-02-01T10:00:00+01:00") == "2026-02-01T09:00:00+00:00"
     assert sandbox_admin.advance(90) == "2026-02-01T09:01:30+00:00"
-    assert SandboxClock(sandbox_admin.url).now().isoformat() == "2026-02-01T09:01:30+00:00"
+    assert sandbox_clock(sandbox_admin.url).now().isoformat() == "2026-02-01T09:01:30+00:00"
     bad = sandbox_admin.http.post("/admin/clock", json={"set": "2026-02-01T10:00:00", "advance_seconds": 1})
     assert bad.status_code == 422 and "exactly one" in bad.text
     naive = sandbox_admin.http.post("/admin/clock", json={"set": "2026-02-01T10:00:00"})

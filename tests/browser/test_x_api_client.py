@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from tests.browser.test_sandbox_http import create, logged_in
-from tests.plugins.sandbox import SandboxAdmin
+from tests.plugins.sandbox import SandboxAdmin, sandbox_clock
 from tests.plugins.x_api import oauth2_token
-from xbot_core.adapters.clock import SandboxClock
 from xbot_core.adapters.x_api import make_api_client, oauth2_config
 from xbot_core.adapters.x_api.auth import OAuth1Signer, OAuth2Signer, TokenFile, TokenSet
 from xbot_core.adapters.x_api.client import XApiClient
@@ -72,7 +71,7 @@ def logged_in_client(url: str, tmp_path: Path, **kw: Any) -> XApiClient:
         oauth2_config(settings), TokenFile(settings.api_token_file), timeout=httpx.Timeout(5.0)
     )
     return XApiClient(
-        api_base_url=url, site_base_url=url, handle="xbot_demo", signer=signer, clock=SandboxClock(url), **kw
+        api_base_url=url, site_base_url=url, handle="xbot_demo", signer=signer, clock=sandbox_clock(url), **kw
     )
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from psycopg import errors
+
+from xbot_core.domain.reward import EXPOSURE_CAP_BOUNDS, SCALE_BOUNDS, WEIGHT_BOUND, RewardVersion
+from xbot_core.errors import ConfigError
 
 pytestmark = pytest.mark.db
 
@@ -116,3 +121,49 @@ def test_reward_versions_are_immutable_and_single_active(db_url: str, clean_db: 
         with pytest.raises(errors.UniqueViolation):
             conn.execute("UPDATE reward_versions SET is_active = true WHERE version = 2")
         conn.rollback()
+
+
+def _bound_cases() -> list[tuple[dict[str, float], bool]]:
+    """(values, within bounds?) at and just past every bound of domain/reward.py: the database must agree."""
+    up, down = math.inf, -math.inf
+    w, (s_lo, s_hi), (c_lo, c_hi) = WEIGHT_BOUND, SCALE_BOUNDS, EXPOSURE_CAP_BOUNDS
+    cases: list[tuple[dict[str, float], bool]] = []
+    for name in ("w_fpki", "w_retweet", "w_reply", "w_novelty"):
+        cases += [({name: w}, True), ({name: math.nextafter(w, up)}, False)]
+        cases += [({name: -w}, True), ({name: math.nextafter(-w, down)}, False)]
+    cases += [({"w_dup_penalty": -w}, True), ({"w_dup_penalty": math.nextafter(-w, down)}, False)]
+    for name in ("scale_fpki", "scale_retweet", "scale_reply"):
+        cases += [({name: s_lo}, True), ({name: math.nextafter(s_lo, down)}, False)]
+        cases += [({name: s_hi}, True), ({name: math.nextafter(s_hi, up)}, False)]
+    cases += [({"exposure_cap": c_lo}, True), ({"exposure_cap": math.nextafter(c_lo, down)}, False)]
+    cases += [({"exposure_cap": c_hi}, True), ({"exposure_cap": math.nextafter(c_hi, up)}, False)]
+    cases += [
+        ({"w_fpki": 1e308}, False),
+        ({"w_retweet": math.nan}, False),
+        ({"scale_reply": math.inf}, False),
+    ]
+    return cases
+
+
+def test_reward_version_bounds_are_enforced_by_the_database(db_url: str, clean_db: str) -> None:
+    """Migration 0007: an out-of-bounds version written around the code (psql) is refused by Postgres, at the
+    same edges as RewardVersion's own validation (issue 17)."""
+    base = {k: v for k, v in asdict(RewardVersion()).items() if k not in ("version", "created_at", "note")}
+    cols = ", ".join(["version", *base])
+    vals = ", ".join(["%(version)s", *(f"%({k})s" for k in base)])
+    insert = f"INSERT INTO reward_versions ({cols}) VALUES ({vals})"
+    with psycopg.connect(db_url) as conn:
+        for over, within in _bound_cases():
+            row = {**base, **over, "version": 99}
+            try:
+                RewardVersion(**{k: v for k, v in row.items() if k != "version"})
+                domain_ok = True
+            except ConfigError:
+                domain_ok = False
+            assert domain_ok is within, over
+            if within:
+                conn.execute(insert, row)
+            else:
+                with pytest.raises(errors.CheckViolation, match=r"reward_versions_\w+_bounded"):
+                    conn.execute(insert, row)
+            conn.rollback()

@@ -18,9 +18,8 @@ import pytest
 from psycopg_pool import ConnectionPool
 from typer.testing import CliRunner
 
-from tests.plugins.sandbox import SandboxAdmin
+from tests.plugins.sandbox import SandboxAdmin, sandbox_clock
 from tests.plugins.x_api import oauth2_token
-from xbot_core.adapters.clock import SandboxClock
 from xbot_core.adapters.x_api import make_api_client
 from xbot_core.adapters.x_api.auth import TokenFile, TokenSet
 from xbot_core.adapters.x_api.client import CallRecord
@@ -77,7 +76,7 @@ def test_every_call_is_counted_and_settled(
     x_pool: ConnectionPool, sandbox_admin: SandboxAdmin, tmp_path: Path
 ) -> None:
     settings = api_settings(sandbox_admin.url, tmp_path)
-    meter = XApiBudget(x_pool, settings, now=SandboxClock(sandbox_admin.url).now)
+    meter = XApiBudget(x_pool, settings, now=sandbox_clock(sandbox_admin.url).now)
     meter.check_schema()
 
     async def go() -> None:
@@ -110,7 +109,7 @@ def test_the_daily_limit_refuses_before_any_request(
     x_pool: ConnectionPool, sandbox_admin: SandboxAdmin, tmp_path: Path
 ) -> None:
     settings = api_settings(sandbox_admin.url, tmp_path, x_api_daily_budget_usd=0.025)
-    meter = XApiBudget(x_pool, settings, now=SandboxClock(sandbox_admin.url).now)
+    meter = XApiBudget(x_pool, settings, now=sandbox_clock(sandbox_admin.url).now)
 
     async def go() -> None:
         async with make_api_client(settings, meter=meter) as x:

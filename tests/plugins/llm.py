@@ -38,7 +38,7 @@ class LLMEndpoint:
         return r.json()
 
     def stats(self) -> dict[str, Any]:
-        r = httpx.get(self.url + "/admin/llm/stats", timeout=5)
+        r = httpx.get(self.url + "/admin/llm/stats", headers=self._auth, timeout=5)
         r.raise_for_status()
         return r.json()
 

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from tests.plugins.sandbox import sandbox_clock
 from xbot_core.adapters.clock import SandboxClock
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.domain.text import content_hash
@@ -90,7 +91,7 @@ def make_posting_env(clean_db: str, sandbox_url: str) -> Iterator[Callable[..., 
         pools.append(pool)
         with psycopg.connect(clean_db) as conn:
             account_id = repo.ensure_account(conn, SANDBOX_HANDLE, sandbox_url, None)
-        return PostingEnv(settings, pool, account_id, SandboxClock(sandbox_url), clean_db)
+        return PostingEnv(settings, pool, account_id, sandbox_clock(sandbox_url), clean_db)
 
     yield make
     for p in pools:

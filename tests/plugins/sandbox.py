@@ -8,6 +8,7 @@ Browser objects live on one event loop in a background thread (one Chromium per 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -27,6 +28,8 @@ from xbot_core.adapters.x_browser.client import PlaywrightXClient
 from xbot_core.adapters.x_browser.session import sandbox_login
 from xbot_core.sandbox.app import create_app
 from xbot_core.sandbox.config import SandboxConfig
+from xbot_core.sandbox.token import remove_admin_token, token_file_for, write_admin_token
+from xbot_core.settings import Settings
 
 T = TypeVar("T")
 
@@ -46,8 +49,14 @@ class RunningServer:
 
     @property
     def token(self) -> str:
-        """The sandbox's per-process admin token (admin writes need it)."""
+        """The sandbox's per-process admin token (every /admin request needs it)."""
         return str(self.app.state.admin_token)
+
+    def write_token(self, data_dir: Path) -> Path:
+        """Write the token where `xbot sandbox` would with XBOT_DATA_DIR=data_dir (XBOT_CLOCK reads it)."""
+        path = token_file_for(self.url, data_dir)
+        write_admin_token(path, self.token)
+        return path
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -65,7 +74,26 @@ def serve_in_thread(app: FastAPI, name: str = "sandbox") -> RunningServer:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError(f"the {name} server did not start")
         time.sleep(0.02)
-    return RunningServer(f"http://127.0.0.1:{port}", app, server, thread)
+    running = RunningServer(f"http://127.0.0.1:{port}", app, server, thread)
+    if getattr(app.state, "admin_token", None):
+        _TOKENS[running.url] = running.token
+    return running
+
+
+_TOKENS: dict[str, str] = {}  # base URL -> admin token of each sandbox this test session serves
+
+
+def sandbox_clock(url: str) -> SandboxClock:
+    """The virtual clock of a sandbox served by this test session, reading it with that sandbox's token."""
+    return SandboxClock(url, token=_TOKENS[url])
+
+
+def default_data_dirs() -> list[Path]:
+    """XBOT_DATA_DIR as a test's settings or subprocess may see it: the default, and the environment's."""
+    dirs = [Settings.model_fields["data_dir"].default]
+    if os.environ.get("XBOT_DATA_DIR"):
+        dirs.append(Path(os.environ["XBOT_DATA_DIR"]))
+    return dirs
 
 
 def start_sandbox(
@@ -131,9 +159,14 @@ class LoopThread:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[RunningServer]:
+    """The session's sandbox; its admin token is written where XBOT_CLOCK=sandbox reads it with the default
+    data dir (tests with their own XBOT_DATA_DIR call `write_token`), and removed at the end."""
     running = start_sandbox()
+    files = [running.write_token(d) for d in default_data_dirs()]
     yield running
     running.stop()
+    for f in files:
+        remove_admin_token(f, running.token)
 
 
 @pytest.fixture(scope="session")
@@ -193,7 +226,7 @@ def make_x_client(
         handle=handle,
         session_file=session_file,
         browser=browser,
-        clock=SandboxClock(url),
+        clock=sandbox_clock(url),
         concurrency=concurrency,
         timeout_ms=10_000,
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 import httpx
 
 from xbot_core.errors import ConfigError, XbotError
+from xbot_core.sandbox.token import bearer, read_admin_token, token_file_for
 from xbot_core.settings import Settings
 
 
@@ -25,16 +27,36 @@ class SystemClock:
 
 
 class SandboxClock:
-    """The sandbox's virtual time, read from GET {base_url}/admin/clock on every call."""
+    """The sandbox's virtual time, read from GET {base_url}/admin/clock on every call, with the sandbox's
+    admin token: `token`, or read from `token_file` on each call (a restarted sandbox writes a new one)."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token_file: Path | None = None,
+        token: str | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._token_file = token_file
+        self._token = token
         self._timeout = timeout_s
+
+    def _headers(self) -> dict[str, str]:
+        if self._token is not None:
+            return bearer(self._token)
+        return bearer(read_admin_token(self._token_file)) if self._token_file is not None else {}
 
     def now(self) -> datetime:
         url = f"{self.base_url}/admin/clock"
         try:
-            resp = httpx.get(url, timeout=self._timeout)
+            resp = httpx.get(url, headers=self._headers(), timeout=self._timeout)
+            if resp.status_code == 401:
+                raise XbotError(
+                    f"the sandbox at {self.base_url} refused its clock: its admin token is not in "
+                    f"{self._token_file} (is that sandbox started with another XBOT_DATA_DIR?)"
+                )
             resp.raise_for_status()
             value = datetime.fromisoformat(resp.json()["now"])
         except (httpx.HTTPError, KeyError, ValueError) as exc:
@@ -48,6 +70,7 @@ def make_clock(settings: Settings) -> Clock:
     """The clock chosen by XBOT_CLOCK: 'system' or 'sandbox' (virtual time of XBOT_X_BASE_URL)."""
     if settings.clock == "system":
         return SystemClock()
-    if settings.clock == "sandbox":
-        return SandboxClock(settings.x_base_url)
+    if settings.clock == "sandbox":  # only with a sandbox X (settings refuse it otherwise)
+        token_file = token_file_for(settings.x_base_url, settings.data_dir)
+        return SandboxClock(settings.x_base_url, token_file=token_file)
     raise ConfigError(f"XBOT_CLOCK={settings.clock!r}: expected 'system' or 'sandbox'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -69,9 +70,14 @@ def sandbox(
     import uvicorn
 
     from xbot_core.api import is_local_host
-    from xbot_core.sandbox.admin import admin_token_file, new_admin_token, write_admin_token
     from xbot_core.sandbox.app import create_app
     from xbot_core.sandbox.config import AUDIENCE_FILE, SandboxConfig, load_audience_config, parse_hosted
+    from xbot_core.sandbox.token import (
+        admin_token_file,
+        new_admin_token,
+        remove_admin_token,
+        write_admin_token,
+    )
 
     settings = get_settings()
     bind = host or settings.sandbox_host
@@ -93,9 +99,24 @@ def sandbox(
         state_dir=state_dir,
         admin_token=token,
     )
-    # overwritten by the next start; a stale file is harmless (its token died with its process)
-    write_admin_token(token_file or admin_token_file(settings.data_dir, bind_port), token)
-    uvicorn.run(app, host=bind, port=bind_port, log_level="warning", access_log=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=bind, port=bind_port, log_level="warning", access_log=False)
+    )
+    # bound before the token is written: a second sandbox on a taken port must not overwrite the first's file
+    sock = server.config.bind_socket()
+    path = token_file or admin_token_file(settings.data_dir, bind_port)
+    write_admin_token(path, token)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again: exit through `finally`
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_on_signal)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        remove_admin_token(path, token)  # a kill -9 leaves it: harmless, its token died with the process
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command("calibrate")

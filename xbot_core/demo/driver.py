@@ -31,8 +31,8 @@ from xbot_core.adapters.db import migrations
 from xbot_core.adapters.db.connection import database_url, open_pool
 from xbot_core.adapters.db.queries import query
 from xbot_core.errors import XbotError
-from xbot_core.sandbox.admin import admin_headers, admin_token_file
 from xbot_core.sandbox.process import SandboxProcess
+from xbot_core.sandbox.token import admin_headers, admin_token_file, token_file_for
 from xbot_core.services import steps, wiring
 from xbot_core.settings import Settings
 
@@ -158,7 +158,7 @@ def _reset(pool: ConnectionPool, account_id: int, sandbox_url: str, days: int, d
         for name in RESET_QUERIES:
             conn.execute(query(name), {"account_id": account_id})
     _admin_post(sandbox_url, "/admin/reset", data_dir)
-    start = SandboxClock(sandbox_url).now()
+    start = SandboxClock(sandbox_url, token_file=token_file_for(sandbox_url, data_dir)).now()
     window = {"start": start.date() - timedelta(days=1), "end": start.date() + timedelta(days=days + 3)}
     with pool.connection() as conn, conn.transaction():
         conn.execute(query("demo_reset_llm_usage"), window)
@@ -228,7 +228,7 @@ async def _run_with(
     times: PhaseTimes,
     on_day: Callable[[int, int, str], None],
 ) -> DemoResult:
-    clock = SandboxClock(sandbox_url)
+    clock = SandboxClock(sandbox_url, token_file=token_file_for(sandbox_url, settings.data_dir))
     with times.phase("setup"):
         deps = wiring.deps_for(settings, pool)
         if config.fresh:

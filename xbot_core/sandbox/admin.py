@@ -1,16 +1,13 @@
 """Admin endpoints of the sandbox: virtual clock, faults, ground truth, reset (see README), and the guard
-in front of them: loopback Host, same Origin, and a per-process token on every state-changing request."""
+in front of them: loopback Host, same Origin, and a per-process token on every /admin request."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,38 +145,9 @@ def build_admin_router(state: SandboxState) -> APIRouter:
     return router
 
 
-# ---- guard: per-process token on admin writes, loopback Host and same Origin on every admin request ----
+# ---- guard: per-process token, loopback Host and same Origin on every admin request ----
 
-TOKEN_HEADER = "Authorization"
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def new_admin_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def admin_token_file(data_dir: Path, port: int) -> Path:
-    """Where `xbot sandbox` on `port` writes its per-process admin token (mode 0600)."""
-    return data_dir / "sandbox" / f"admin-token-{port}"
-
-
-def write_admin_token(path: Path, token: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token)
-    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
-
-
-def admin_headers(url: str, data_dir: Path) -> dict[str, str]:
-    """The Authorization header for the sandbox at `url`, from its token file in `data_dir` ({} if none)."""
-    port = urlsplit(url).port or 80
-    try:
-        token = admin_token_file(data_dir, port).read_text(encoding="utf-8").strip()
-    except OSError:
-        return {}
-    return {TOKEN_HEADER: f"Bearer {token}"} if token else {}
 
 
 def _hostname(authority: str) -> str:
@@ -207,8 +175,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def install_admin_guard(app: FastAPI, token: str) -> None:
-    """Every /admin request: Host must be a loopback name (no DNS rebinding) and Origin, when sent, the same
-    origin; every state-changing /admin request needs `Authorization: Bearer <token>` (CSRF, other users)."""
+    """Every /admin request, reads included: Host must be a loopback name (no DNS rebinding), Origin, when
+    sent, the same origin (CSRF), and `Authorization: Bearer <token>` must carry this process's token (other
+    local users and processes: the ground truth and the clock are the experiment's answers)."""
     expected = token.encode()
 
     @app.middleware("http")
@@ -223,13 +192,12 @@ def install_admin_guard(app: FastAPI, token: str) -> None:
             return JSONResponse({"detail": "cross-origin admin request refused"}, 403)
         if request.headers.get("sec-fetch-site") == "cross-site":
             return JSONResponse({"detail": "cross-origin admin request refused"}, 403)
-        if request.method not in _SAFE_METHODS:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            presented = given.strip().encode()
-            if scheme.lower() != "bearer" or not presented or not hmac.compare_digest(presented, expected):
-                return JSONResponse(
-                    {"detail": "admin writes need the sandbox's token (see its admin-token file)"},
-                    401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        presented = given.strip().encode()
+        if scheme.lower() != "bearer" or not presented or not hmac.compare_digest(presented, expected):
+            return JSONResponse(
+                {"detail": "admin requests need the sandbox's token (see its admin-token file)"},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return await call_next(request)

@@ -16,13 +16,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from xbot_core.sandbox.admin import build_admin_router, install_admin_guard, new_admin_token
+from xbot_core.sandbox.admin import build_admin_router, install_admin_guard
 from xbot_core.sandbox.api_v2 import build_api_router
 from xbot_core.sandbox.config import SandboxConfig
 from xbot_core.sandbox.display import format_x_count, format_x_label
 from xbot_core.sandbox.llm_endpoint import build_llm_router
 from xbot_core.sandbox.rich_text import x_text
 from xbot_core.sandbox.state import Post, SandboxState, SandboxStateError
+from xbot_core.sandbox.token import new_admin_token
 
 CREATE_TWEET_QUERY_ID = "SbxCreateTweetQ9v2K7hLm"
 LOGIN_PATH = "/i/flow/login"
@@ -82,8 +83,8 @@ def create_app(
     state_dir: Path | None = None,
     admin_token: str | None = None,
 ) -> FastAPI:
-    """Build the sandbox app around a fresh (or restored, with state_dir) SandboxState. Admin writes need
-    `admin_token` (a fresh random one when None; read it back from app.state.admin_token)."""
+    """Build the sandbox app around a fresh (or restored, with state_dir) SandboxState. Every /admin request
+    needs `admin_token` (a fresh random one when None; read it back from app.state.admin_token)."""
     state = SandboxState(config or SandboxConfig(), seed=seed, state_dir=state_dir)
     app = FastAPI(title="xbot sandbox", docs_url="/admin/docs", openapi_url="/admin/openapi.json")
     app.state.sandbox = state

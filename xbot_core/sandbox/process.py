@@ -10,16 +10,26 @@ from pathlib import Path
 import httpx
 
 from xbot_core.errors import XbotError
+from xbot_core.sandbox.token import bearer, read_admin_token
 
 
-def sandbox_health(url: str, timeout_s: float = 1.0) -> dict | None:
-    """The sandbox's /admin/health answer, or None when nothing (or something else) answers there."""
+def sandbox_health(url: str, headers: dict[str, str], timeout_s: float = 1.0) -> dict | None:
+    """The sandbox's /admin/health answer to `headers` (its admin token), or None when nothing, something
+    else, or a sandbox that does not know this token answers there."""
     try:
-        resp = httpx.get(f"{url}/admin/health", timeout=timeout_s)
+        resp = httpx.get(f"{url}/admin/health", headers=headers, timeout=timeout_s)
         body = resp.json() if resp.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None
     return body if isinstance(body, dict) and body.get("sandbox") is True else None
+
+
+def _refuses_token(url: str, headers: dict[str, str], timeout_s: float = 1.0) -> bool:
+    """Whether something at `url` answers /admin/health with 401: a sandbox whose token we do not have."""
+    try:
+        return httpx.get(f"{url}/admin/health", headers=headers, timeout=timeout_s).status_code == 401
+    except httpx.HTTPError:
+        return False
 
 
 class SandboxProcess:
@@ -64,9 +74,14 @@ class SandboxProcess:
 
     def start(self, timeout_s: float = 90.0) -> SandboxProcess:
         """Start it and wait for /admin/health (its start took 32 s at load 9 on the shared 2 cores)."""
-        if sandbox_health(self.url):
+        if sandbox_health(self.url, self.admin_headers):
             self.reused = True
             return self
+        if _refuses_token(self.url, self.admin_headers):
+            raise XbotError(
+                f"a sandbox already answers at {self.url} but its admin token is not in {self.token_file}; "
+                "stop it, or run with the XBOT_DATA_DIR it was started with"
+            )
         self._log_file.parent.mkdir(parents=True, exist_ok=True)
         log = self._log_file.open("ab")
         self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
@@ -74,7 +89,7 @@ class SandboxProcess:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise XbotError(f"the sandbox exited with code {self._proc.returncode}; see {self._log_file}")
-            if sandbox_health(self.url):
+            if sandbox_health(self.url, self.admin_headers):  # the child wrote its token before serving
                 return self
             time.sleep(0.2)
         self.stop()
@@ -84,12 +99,8 @@ class SandboxProcess:
 
     @property
     def admin_headers(self) -> dict[str, str]:
-        """Authorization for the sandbox's admin writes, read from its token file ({} if unreadable)."""
-        try:
-            token = self.token_file.read_text(encoding="utf-8").strip()
-        except OSError:
-            return {}
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        """Authorization for the sandbox's admin requests, read from its token file ({} if unreadable)."""
+        return bearer(read_admin_token(self.token_file))
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

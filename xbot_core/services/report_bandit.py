@@ -21,6 +21,7 @@ from scipy import stats as sps
 from xbot_core.domain import arm_ope, bandit, ope
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.errors import ConfigError
+from xbot_core.sandbox.token import admin_headers
 from xbot_core.services import analytics, arm_values
 from xbot_core.services.analytics import Source, Window
 from xbot_core.services.report_daily import load_posts
@@ -35,8 +36,11 @@ class GroundTruth:
     origin: str
 
 
-def ground_truth(path: str, *, simulated: bool, sandbox_url: str | None) -> GroundTruth | None:
-    """The ground truth from a history generator's JSON file or the sandbox's GET /admin/ground_truth.
+def ground_truth(
+    path: str, *, simulated: bool, sandbox_url: str | None, data_dir: Path | None = None
+) -> GroundTruth | None:
+    """The ground truth from a history generator's JSON file or the sandbox's GET /admin/ground_truth (with
+    the admin token `xbot sandbox` wrote to `data_dir`).
 
     Never for real data (there is none). Generator files give each arm's expected reward (additive model);
     the sandbox gives multipliers, valued as follow × engagement (the sandbox's own best-arm criterion).
@@ -48,7 +52,12 @@ def ground_truth(path: str, *, simulated: bool, sandbox_url: str | None) -> Grou
         origin = f"file {path}"
     elif sandbox_url:
         try:
-            raw = httpx.get(f"{sandbox_url}/admin/ground_truth", timeout=5.0).raise_for_status().json()
+            headers = admin_headers(sandbox_url, data_dir) if data_dir is not None else {}
+            raw = (
+                httpx.get(f"{sandbox_url}/admin/ground_truth", headers=headers, timeout=5.0)
+                .raise_for_status()
+                .json()
+            )
         except (httpx.HTTPError, ValueError):
             return None
         origin = f"{sandbox_url}/admin/ground_truth"
@@ -250,13 +259,16 @@ def build(
     seed: int,
     ground_truth_path: str = "",
     sandbox_url: str | None = None,
+    data_dir: Path | None = None,
 ) -> BanditReport:
     version = analytics.active_reward_version(source)
     window = Window.days_ending(day, days)
     posts = load_posts(source, window, version)
     long = _long(posts)
     current = analytics.load(source, "bandit_arms")
-    truth = ground_truth(ground_truth_path, simulated=source.simulated, sandbox_url=sandbox_url)
+    truth = ground_truth(
+        ground_truth_path, simulated=source.simulated, sandbox_url=sandbox_url, data_dir=data_dir
+    )
     pulls = (
         long.with_columns(day=pl.col("posted_at").dt.truncate("1d"))
         .group_by("scope", "arm", "day")
