@@ -1,6 +1,7 @@
 """`xbot sandbox calibrate` on the real rOpenSci exports: import → calibrate → the calibrated sandbox's own
 simulator (sandbox/audience.py) drawing every original post again → its medians of impressions, likes and
-follows per 1,000 impressions within 25 % of the history's. The template audience fails the same check."""
+follows per 1,000 impressions (and the pooled follows per 1,000) within 25 % of the history's. The template
+audience fails the same check."""
 
 from __future__ import annotations
 
@@ -33,19 +34,23 @@ def _medians(config: AudienceConfig, url: str) -> tuple[dict[str, float], dict[s
         "impressions": statistics.median(originals["impressions"].to_list()),
         "likes": statistics.median(originals["likes"].to_list()),
         "fpki": statistics.median((1000 * originals["follows"] / originals["impressions"]).to_list()),
+        # most posts have no follow, so the median FPKI is 0 on both sides: the pooled rate is checked too
+        "pooled_fpki": 1000 * originals["follows"].sum() / originals["impressions"].sum(),
     }
-    imps, likes, fpki = [], [], []
+    imps, likes, fpki, follows = [], [], [], 0
     for row in originals.iter_rows(named=True):
         (seen,) = perceptions(config, row["text"], row["posted_at"], row["time_known"], tz)
         for k in range(DRAWS):
             m = draw_final_metrics(config, seen, 0, post_rng(k, row["tweet_id"]))
             imps.append(m["impressions"])
             likes.append(m["likes"])
+            follows += m["new_follows"]
             fpki.append(1000 * m["new_follows"] / m["impressions"] if m["impressions"] else 0.0)
     sim = {
         "impressions": statistics.median(imps),
         "likes": statistics.median(likes),
         "fpki": statistics.median(fpki),
+        "pooled_fpki": 1000 * follows / sum(imps),
     }
     return hist, sim
 
