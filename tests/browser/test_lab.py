@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,10 +49,12 @@ def xbot(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def lab() -> Iterator[dict[str, Any]]:
     """A 1-day demo (3 posts) in a fresh data dir, then JupyterLab over a copy of the notebooks; yields the
     Lab URL of the notebook, the demo's output and the timings."""
-    root = tmp_path_factory.mktemp("lab")
+    # not under pytest's basetemp: every pytest session on the machine resets /tmp/pytest-of-<user> to 0700,
+    # and the embedded server runs as its own system user, which must reach its data dir
+    root = Path(tempfile.mkdtemp(prefix="xbot-lab-", dir="/tmp"))
     notebooks = root / "notebooks"
     shutil.copytree(PROJECT / "notebooks", notebooks)
     token = secrets.token_hex(16)
@@ -104,6 +107,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         if server is not None:
             stop_group(server.pid)
         subprocess.run(xbot("db", "stop"), env=env, capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def stop_group(pgid: int, grace_s: float = 20.0) -> None:
