@@ -22,10 +22,10 @@ from tests.plugins.sandbox import SandboxAdmin, sandbox_clock
 from tests.plugins.x_api import oauth2_token
 from xbot_core.adapters.x_api import make_api_client
 from xbot_core.adapters.x_api.auth import TokenFile, TokenSet
+from xbot_core.adapters.x_api.budget import XApiBudget, call_cost
 from xbot_core.adapters.x_api.client import CallRecord
 from xbot_core.adapters.x_browser.models import Metrics, Unavailable
 from xbot_core.errors import ConfigError, RateLimitedError, XApiBudgetExceededError
-from xbot_core.services.x_api_budget import XApiBudget, call_cost
 from xbot_core.settings import Settings, get_settings, load_settings
 
 pytestmark = pytest.mark.db

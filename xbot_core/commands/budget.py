@@ -17,9 +17,9 @@ def budget(
     and the X API's (UTC day)."""
     import json
 
+    from xbot_core.adapters.x_api.budget import x_api_budget_fields
     from xbot_core.services import wiring
     from xbot_core.services.budget import account_budget, budget_status
-    from xbot_core.services.x_api_budget import x_api_budget_fields
     from xbot_core.settings import get_settings
 
     with wiring.open_deps(get_settings(), account) as deps:

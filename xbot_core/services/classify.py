@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import history_repo
 from xbot_core.adapters.llm.client import ChatLLM
 from xbot_core.domain.content_labels import MAX_TOKENS, PURPOSE, UNKNOWN, messages, parse_label
 from xbot_core.domain.text import content_hash
@@ -48,13 +48,11 @@ class ClassifyResult:
 def classify_account(pool: ConnectionPool, llm: ChatLLM, account_id: int) -> ClassifyResult:
     """Label every imported original post of the account whose text is not cached yet."""
     with pool.connection() as conn:
-        rows = conn.execute(query("classify_unlabelled_texts"), {"account_id": account_id}).fetchall()
+        rows = history_repo.unlabelled_texts(conn, account_id)
         texts: dict[str, str] = {}
         for _, text in rows:
             texts.setdefault(content_hash(text), text)
-        known = {
-            h for h, _ in conn.execute(query("content_type_labels_for"), {"hashes": list(texts)}).fetchall()
-        }
+        known = {h for h, _ in history_repo.labels_for(conn, list(texts))}
     todo = [(h, t) for h, t in texts.items() if h not in known]
     return _label(pool, llm, todo, total=len(texts), cached=len(known))
 
@@ -72,15 +70,13 @@ def _label(
         label = parse_label(result.text)
         invalid += not label.valid
         with pool.connection() as conn:
-            conn.execute(
-                query("content_type_label_insert"),
-                {
-                    "text_hash": text_hash,
-                    "content_type": label.content_type,
-                    "raw_label": label.raw,
-                    "valid": label.valid,
-                    "model": result.model,
-                },
+            history_repo.insert_label(
+                conn,
+                text_hash=text_hash,
+                content_type=label.content_type,
+                raw_label=label.raw,
+                valid=label.valid,
+                model=result.model,
             )
         labelled += 1
     return ClassifyResult(total, labelled, cached, invalid, 0)
@@ -89,5 +85,5 @@ def _label(
 def cached_labels(conn: psycopg.Connection, texts: Sequence[str]) -> dict[str, str]:
     """{text: content type} of the texts an LLM labelled (valid answers only; rules apply to the rest)."""
     hashes = {content_hash(t): t for t in texts}
-    rows = conn.execute(query("content_type_labels_for"), {"hashes": list(hashes)}).fetchall()
+    rows = history_repo.labels_for(conn, list(hashes))
     return {hashes[h]: ct for h, ct in rows if ct != UNKNOWN}

@@ -6,12 +6,10 @@ starts real posteriors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import history_repo
 from xbot_core.domain.bandit import BanditConfig
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.history_arms import history_arms
@@ -54,10 +52,7 @@ def load_prior(
         check_weight(weight)
     except ValueError as exc:
         raise ConfigError(f"--prior-weight: {exc}") from None
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows: list[dict[str, Any]] = cur.execute(
-            query("history_prior_posts"), {"account_id": account_id}
-        ).fetchall()
+    rows = history_repo.prior_posts(conn, account_id)
     if not rows:
         raise ConfigError(
             "no imported history for this account: run `xbot import x-analytics PATH --account HANDLE` "

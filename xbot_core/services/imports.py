@@ -16,9 +16,8 @@ from pathlib import Path
 
 import polars as pl
 import psycopg
-from psycopg import sql
 
-from xbot_core.adapters.db.queries import query
+from xbot_core.adapters.db import history_repo
 from xbot_core.domain.x_analytics import (
     METRICS,
     ParsedExport,
@@ -160,32 +159,25 @@ def import_exports(
     corrected export, a time of day arriving for a day-only post) pass through the stage and an UPDATE."""
     handle = normalize_handle(handle)
     with conn.transaction():
-        found = conn.execute(query("import_account_timezone"), {"handle": handle}).fetchone()
-    tz = str(found[1]) if found else default_timezone
+        tz = history_repo.account_timezone(conn, handle) or default_timezone
     exports = read_exports(paths, tz=tz, as_of=as_of, today=today)
     stage = _stage_frame(exports)
     days = sorted({d for _, d in exports})
     with conn.transaction():
-        row = conn.execute(
-            query("import_ensure_account"), {"handle": handle, "x_base_url": x_base_url, "timezone": tz}
-        ).fetchone()
-        assert row is not None
-        account_id = int(row[0])
+        account_id = history_repo.ensure_account(conn, handle, x_base_url=x_base_url, timezone=tz)
         params = {"account_id": account_id, "days": days}
-        conn.execute(query("import_lock_account"), params)
-        stored_posts = _fetch(conn, "import_existing_posts", params, _POSTS_SCHEMA)
-        stored_reads = _fetch(conn, "import_existing_reads", params, _READS_SCHEMA)
+        history_repo.lock_account(conn, params)
+        stored_posts = history_repo.fetch_frame(conn, "import_existing_posts", params, _POSTS_SCHEMA)
+        stored_reads = history_repo.fetch_frame(conn, "import_existing_reads", params, _READS_SCHEMA)
         diff = diff_stage(stage, stored_posts, stored_reads)
         acct = pl.lit(account_id, pl.Int64).alias("account_id")
         # in key order: each primary-key insert lands on the rightmost index page (fewer pages touched)
-        _copy(conn, "imported_post_rows", diff.new_posts.select(acct, *_POST_COLUMNS).sort("tweet_id"))
-        _copy(conn, "imported_reads", diff.new_reads.select(acct, *_READ_COLUMNS).sort("tweet_id", "as_of"))
+        new_posts = diff.new_posts.select(acct, *_POST_COLUMNS).sort("tweet_id")
+        history_repo.copy_frame(conn, "imported_post_rows", new_posts)
+        new_reads = diff.new_reads.select(acct, *_READ_COLUMNS).sort("tweet_id", "as_of")
+        history_repo.copy_frame(conn, "imported_reads", new_reads)
         if diff.timed_posts.height or diff.changed_reads.height:
-            conn.execute(query("import_clear_stage"))
-            _copy(conn, "imported_stage", pl.concat([diff.timed_posts, diff.changed_reads]))
-            conn.execute(query("import_time_from_stage"), params)
-            conn.execute(query("import_reads_from_stage"), params)
-            conn.execute(query("import_clear_stage"))
+            history_repo.apply_stage(conn, pl.concat([diff.timed_posts, diff.changed_reads]), params)
     return ImportResult(
         handle=handle,
         account_id=account_id,
@@ -222,38 +214,3 @@ def diff_stage(stage: pl.DataFrame, stored_posts: pl.DataFrame, stored_reads: pl
     both = stage.join(stored_reads, on=keys, how="inner", suffix="__stored")
     changed = both.filter(pl.any_horizontal(pl.col(m).ne_missing(pl.col(f"{m}__stored")) for m in METRICS))
     return StageDiff(new_posts, timed, new_reads, changed.select(STAGE_COLUMNS))
-
-
-def _fetch(
-    conn: psycopg.Connection, name: str, params: dict[str, object], schema: dict[str, pl.DataType]
-) -> pl.DataFrame:
-    """A named query's rows through COPY … TO STDOUT (CSV) into a typed frame."""
-    stmt = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(sql.SQL(query(name)))  # type: ignore[arg-type]
-    buf = bytearray()
-    with conn.cursor() as cur, cur.copy(stmt, params) as copy:
-        for chunk in copy:
-            buf += chunk
-    frame = pl.read_csv(bytes(buf), infer_schema=False)
-    casts = []
-    for c, t in schema.items():
-        if t == pl.Boolean():
-            casts.append(pl.col(c) == "t")
-        elif t == pl.Date():
-            casts.append(pl.col(c).str.to_date("%Y-%m-%d"))
-        else:
-            casts.append(pl.col(c).cast(t))
-    return frame.select([e.alias(c) for e, c in zip(casts, schema, strict=True)])
-
-
-def _copy(conn: psycopg.Connection, table: str, frame: pl.DataFrame) -> None:
-    """COPY a frame whose column names are the table's, as CSV (Polars writes it in one pass; an empty
-    cell is NULL, a quoted empty string is '')."""
-    if frame.height == 0:
-        return
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-    )
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
-        chunk = 100_000
-        for start in range(0, frame.height, chunk):
-            copy.write(frame.slice(start, chunk).write_csv(include_header=False, null_value=""))

@@ -12,8 +12,8 @@ from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.clock import Clock
 from xbot_core.adapters.x_api import XApiClient, make_api_client
+from xbot_core.adapters.x_api.budget import XApiBudget
 from xbot_core.adapters.x_browser.models import XClient
-from xbot_core.services.x_api_budget import XApiBudget
 from xbot_core.settings import Settings
 
 

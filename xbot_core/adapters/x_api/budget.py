@@ -1,5 +1,6 @@
-"""The X API's pay-per-use cost: every call reserved against the day's budget before it is made and settled
-from what X bills after it, in Postgres (x_api_budget_days, x_api_usage), like the LLM budget.
+"""The X API's pay-per-use cost meter (the client's `Meter`) over Postgres: every call reserved against the
+day's budget before it is made and settled from what X bills after it (x_api_budget_days, x_api_usage), like
+the LLM budget.
 
 Reservation locks the day's row (SELECT ... FOR UPDATE) so concurrent workers never reserve past the limit.
 Prices (X, 2026; ../shared/x-api/README.md): creating a post $0.015, $0.20 when it contains a URL; reading
