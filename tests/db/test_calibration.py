@@ -5,21 +5,18 @@ audience fails the same check."""
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.cli_run import run_xbot
 from tests.x_analytics_data import import_legacy
 from xbot_core.errors import ConfigError
 from xbot_core.sandbox.audience import draw_final_metrics, post_rng
 from xbot_core.sandbox.config import AUDIENCE_FILE, AudienceConfig, load_audience_config
 from xbot_core.services.calibration import calibrate, load_posts, perceptions
-from xbot_core.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.db
 DRAWS = 15  # per real post: 292 originals × 15 draws
@@ -59,31 +56,20 @@ def _within(hist: dict[str, float], sim: dict[str, float], share: float = 0.25) 
     return {k: abs(sim[k] - hist[k]) <= share * hist[k] for k in hist}
 
 
-def test_calibrated_sandbox_reproduces_the_history_medians(clean_db: str, tmp_path: Path) -> None:
+def test_calibrated_sandbox_reproduces_the_history_medians(
+    clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with psycopg.connect(clean_db) as conn:
         import_legacy(conn)
     out = tmp_path / "audience-rOpenSci.toml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
-    env.update(PYTHONPATH=str(PROJECT_DIR), XBOT_DATABASE_URL=clean_db, XBOT_DATA_DIR=str(tmp_path / "data"))
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xbot_core.cli",
-            "sandbox",
-            "calibrate",
-            "--account",
-            "rOpenSci",
-            "--out",
-            str(out),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    run = run_xbot(
+        monkeypatch,
+        ["sandbox", "calibrate", "--account", "rOpenSci", "--out", str(out)],
+        database_url=clean_db,
+        data_dir=tmp_path / "data",
     )
-    assert run.returncode == 0, run.stderr
-    assert "calibrated from @rOpenSci: 374 posts" in run.stdout and str(out) in run.stdout
+    assert run.exit_code == 0, run.output
+    assert "calibrated from @rOpenSci: 374 posts" in run.output and out.name in run.output
     config = load_audience_config(out)
     info = config.calibration
     assert info is not None and info.source_account == "rOpenSci" and info.posts == 374

@@ -4,9 +4,6 @@ a re-import and a second run call nothing; a refused budget stops the labelling,
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from tests.cli_run import run_xbot
 from tests.plugins.llm import LLMEndpoint
 from tests.x_analytics_data import CURRENT_FILE, exports_dir
 from xbot_core.domain.content_labels import PURPOSE
@@ -22,7 +20,7 @@ from xbot_core.domain.text import content_hash
 from xbot_core.services import wiring
 from xbot_core.services.classify import cached_labels, classify_account
 from xbot_core.services.imports import import_exports
-from xbot_core.settings import PROJECT_DIR, load_settings
+from xbot_core.settings import load_settings
 
 pytestmark = pytest.mark.db
 
@@ -47,7 +45,11 @@ def _usage(conn: psycopg.Connection) -> list[tuple[str, int]]:
 
 
 def test_labels_are_budgeted_validated_and_cached(
-    db_pool: ConnectionPool, clean_db: str, llm_endpoint: LLMEndpoint, tmp_path: Path
+    db_pool: ConnectionPool,
+    clean_db: str,
+    llm_endpoint: LLMEndpoint,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with psycopg.connect(clean_db) as conn:
         account_id = _import(conn)
@@ -72,23 +74,16 @@ def test_labels_are_budgeted_validated_and_cached(
     assert labels == {t: content_type(t) for t in texts if content_type(t) != UNKNOWN}
 
     # the same export again through the command, labelling again: nothing is called, nothing is paid
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
-    env.update(
-        PYTHONPATH=str(PROJECT_DIR),
-        XBOT_DATABASE_URL=clean_db,
-        XBOT_OPENAI_BASE_URL=llm_endpoint.base_url,
-        XBOT_DATA_DIR=str(tmp_path / "data"),
-    )
     args = ["import", "x-analytics", str(exports_dir() / CURRENT_FILE), "--account", "MauroJPelle"]
-    r = subprocess.run(
-        [sys.executable, "-m", "xbot_core.cli", *args, "--classify", "llm"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    r = run_xbot(
+        monkeypatch,
+        [*args, "--classify", "llm"],
+        database_url=clean_db,
+        openai_base_url=llm_endpoint.base_url,
+        data_dir=tmp_path / "data",
     )
-    assert r.returncode == 0, r.stderr
-    assert "content types by LLM: 45 texts, 0 labelled now, 45 from the cache" in r.stdout
+    assert r.exit_code == 0, r.output
+    assert "content types by LLM: 45 texts, 0 labelled now, 45 from the cache" in r.output
     assert llm_endpoint.stats()["completions"] == 45
     with psycopg.connect(clean_db) as conn:
         assert _usage(conn) == [("succeeded", 45)]

@@ -3,9 +3,6 @@ the learn step; posterior numbers checked by hand, the run log says so, real his
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -13,12 +10,12 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from tests.cli_run import run_xbot
 from tests.db.test_learning import NOW, arms, seed_five
 from tests.x_analytics_data import import_legacy
 from xbot_core.errors import ConfigError
 from xbot_core.services import learning
 from xbot_core.services.imports import import_exports
-from xbot_core.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.db
 
@@ -119,22 +116,20 @@ def test_prior_adds_to_live_evidence_and_never_to_simulated(
         learning.learn(db_pool, account_id, simulated=False, now=NOW, history_prior_weight=1.5)
 
 
-def test_cli_prior_from_the_real_fixtures(clean_db: str, tmp_path: Path) -> None:
+def test_cli_prior_from_the_real_fixtures(
+    clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with psycopg.connect(clean_db) as conn:
         import_legacy(conn)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
-    env.update(PYTHONPATH=str(PROJECT_DIR), XBOT_DATABASE_URL=clean_db, XBOT_DATA_DIR=str(tmp_path / "data"))
-    r = subprocess.run(
-        [sys.executable, "-m", "xbot_core.cli", "learn", "--account", "rOpenSci", "--prior-from-history"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    r = run_xbot(
+        monkeypatch,
+        ["learn", "--account", "rOpenSci", "--prior-from-history"],
+        database_url=clean_db,
+        data_dir=tmp_path / "data",
     )
-    assert r.returncode == 0, r.stderr
-    print(r.stdout)
+    assert r.exit_code == 0, r.output
     # 374 posts: 66 replies left out, every original has follows (legacy export) → 308 in the prior
-    assert "arms set from the history prior: prior=history posts=308 weight=0.1" in r.stdout
+    assert "arms set from the history prior: prior=history posts=308 weight=0.1" in r.output
     with psycopg.connect(clean_db) as conn:
         n = conn.execute(
             "SELECT count(*) FROM bandit_arms b JOIN accounts a USING (account_id) "

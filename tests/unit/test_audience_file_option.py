@@ -1,21 +1,18 @@
 """`xbot sandbox --audience FILE` and `xbot demo --audience FILE` refuse a bad file with one error naming it,
-before anything starts (the sandbox through a real CLI subprocess: nothing listens, nothing is written)."""
+before anything starts (`xbot` turns it into one `error:` line, tests/db/test_hostile_cli.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_run import run_xbot
 from tests.plugins.sandbox import free_port
 from xbot_core.demo.driver import DemoConfig
 from xbot_core.errors import ConfigError
 from xbot_core.sandbox.config import AUDIENCE_FILE
-from xbot_core.settings import PROJECT_DIR
 
 
 def _bad_file(tmp_path: Path) -> Path:
@@ -31,23 +28,16 @@ def test_demo_refuses_a_bad_audience_file_before_starting(tmp_path: Path) -> Non
     assert DemoConfig(audience_file=AUDIENCE_FILE).audience_file == AUDIENCE_FILE
 
 
-def test_sandbox_refuses_a_bad_audience_file_in_one_line(tmp_path: Path) -> None:
+def test_sandbox_refuses_a_bad_audience_file_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = _bad_file(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XBOT_")}
-    env.update(
-        PYTHONPATH=str(PROJECT_DIR),
-        XBOT_DATA_DIR=str(tmp_path / "data"),
-        XBOT_SANDBOX_PORT=str(free_port()),
-        XBOT_DATABASE_URL="postgresql://nobody@127.0.0.1:9/none",  # never reached
+    token = tmp_path / "token"
+    r = run_xbot(
+        monkeypatch,
+        ["sandbox", "--audience", str(bad), "--port", str(free_port()), "--token-file", str(token)],
+        data_dir=tmp_path / "data",
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "xbot_core.cli", "sandbox", "--audience", str(bad)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    assert r.returncode == 2 and len(lines) == 1, r.stderr
-    assert lines[0].startswith(f"error: invalid audience config {bad}") and "reach.sigma" in lines[0]
-    assert not (tmp_path / "data" / "sandbox").exists()
+    assert isinstance(r.exception, ConfigError) and r.exit_code != 0
+    assert str(r.exception).startswith(f"invalid audience config {bad}: reach.sigma")
+    assert not token.exists()  # nothing started
