@@ -80,10 +80,10 @@ def test_admin_adds_an_account_reset_keeps_the_configured_ones() -> None:
             assert http.post("/admin/accounts", json={"handle": "acct_d"}, headers=auth).status_code == 409
             login = http.post("/i/flow/login", data={"text": "acct_d"}, follow_redirects=False)
             assert login.status_code in (302, 303) and "auth_token" in login.cookies
-            listed = [a["handle"] for a in http.get("/admin/accounts").json()["accounts"]]
+            listed = [a["handle"] for a in http.get("/admin/accounts", headers=auth).json()["accounts"]]
             assert listed == ["xbot_demo", "acct_b", "acct_d"]
             assert http.post("/admin/reset", headers=auth).status_code == 200
-            listed = [a["handle"] for a in http.get("/admin/accounts").json()["accounts"]]
+            listed = [a["handle"] for a in http.get("/admin/accounts", headers=auth).json()["accounts"]]
             assert listed == ["xbot_demo", "acct_b"]
     finally:
         server.stop()
