@@ -165,9 +165,8 @@ def test_process_wrapper_writes_a_private_token_and_uses_it(tmp_path: Path) -> N
 
 SERVE_SANDBOX = """
 import sys
-from pathlib import Path
-from xbot_core.commands.sandbox import sandbox
-sandbox(port=int(sys.argv[1]), token_file=Path(sys.argv[2]))
+from xbot_core.cli import app
+app(["sandbox", "--port", sys.argv[1], "--token-file", sys.argv[2]])
 """
 
 
