@@ -149,7 +149,8 @@ def test_process_wrapper_writes_a_private_token_and_uses_it(tmp_path: Path) -> N
     sandbox = SandboxProcess(
         host="127.0.0.1", port=port, seed=3, state_dir=data / "sandbox", log_file=tmp_path / "sandbox.log"
     )
-    with sandbox:
+    sandbox.start(timeout_s=180)  # the default 30 s is short for a loaded 2-core CI machine
+    try:
         token_file = admin_token_file(data, port)
         assert sandbox.token_file == token_file and token_file.is_file()
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
@@ -159,6 +160,8 @@ def test_process_wrapper_writes_a_private_token_and_uses_it(tmp_path: Path) -> N
             assert http.get("/admin/clock").status_code == 401
             assert http.post("/admin/reset", headers=sandbox.admin_headers).status_code == 200
             assert SandboxClock(sandbox.url, token_file=token_file).now().tzinfo is not None
+    finally:
+        sandbox.stop()
     # the wrapper stops it with SIGTERM: a clean exit deletes the token file
     assert not token_file.exists(), "the sandbox left its admin token file behind after SIGTERM"
 

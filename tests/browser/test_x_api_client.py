@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.browser.test_sandbox_http import create, logged_in
-from tests.plugins.sandbox import SandboxAdmin, sandbox_clock
+from tests.plugins.sandbox import SandboxAdmin, sandbox_clock, write_sandbox_token
 from tests.plugins.x_api import oauth2_token
 from xbot_core.adapters.x_api import make_api_client, oauth2_config
 from xbot_core.adapters.x_api.auth import OAuth1Signer, OAuth2Signer, TokenFile, TokenSet
@@ -57,6 +57,7 @@ class Sleeps:
 
 
 def settings_for(url: str, tmp_path: Path, **extra: Any) -> Settings:
+    write_sandbox_token(url, tmp_path)  # XBOT_CLOCK=sandbox reads it from the data dir
     return load_settings(
         x_base_url=url, x_api_base_url=url, data_dir=tmp_path, x_backend="api", clock="sandbox", **extra
     )

@@ -18,7 +18,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 from typer.testing import CliRunner
 
-from tests.plugins.sandbox import SandboxAdmin, sandbox_clock
+from tests.plugins.sandbox import SandboxAdmin, sandbox_clock, write_sandbox_token
 from tests.plugins.x_api import oauth2_token
 from xbot_core.adapters.x_api import make_api_client
 from xbot_core.adapters.x_api.auth import TokenFile, TokenSet
@@ -53,6 +53,7 @@ def api_settings(url: str, tmp_path: Path, **extra: Any) -> Settings:
     settings = load_settings(
         x_base_url=url, x_api_base_url=url, data_dir=tmp_path, x_backend="api", clock="sandbox", **extra
     )
+    write_sandbox_token(url, tmp_path)  # XBOT_CLOCK=sandbox reads it from the data dir
     TokenFile(settings.api_token_file).save(TokenSet.from_response(oauth2_token(url), now=time.time()))
     return settings
 

@@ -22,7 +22,7 @@ class LLMEndpoint:
 
     url: str
     state: Any  # xbot_core.sandbox.state.SandboxState
-    token: str = ""  # the sandbox's admin token (fault changes are admin writes)
+    token: str = ""  # the sandbox's admin token (every /admin request needs it)
 
     @property
     def _auth(self) -> dict[str, str]:

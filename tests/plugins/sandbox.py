@@ -88,6 +88,11 @@ def sandbox_clock(url: str) -> SandboxClock:
     return SandboxClock(url, token=_TOKENS[url])
 
 
+def write_sandbox_token(url: str, data_dir: Path) -> None:
+    """Put the token of this session's sandbox at `url` where XBOT_CLOCK=sandbox reads it for `data_dir`."""
+    write_admin_token(token_file_for(url, data_dir), _TOKENS[url])
+
+
 def default_data_dirs() -> list[Path]:
     """XBOT_DATA_DIR as a test's settings or subprocess may see it: the default, and the environment's."""
     dirs = [Settings.model_fields["data_dir"].default]
