@@ -42,7 +42,8 @@ SELECT (SELECT count(*) FROM content_metadata WHERE account_id = %(account_id)s)
 
 -- name: demo_fingerprint
 -- What a run decided and measured, per table, as md5 digests of its rows in a fixed order (no generated ids,
--- no wall-clock columns): two runs with the same seed must give the same digests.
+-- no wall-clock columns, post URLs without the sandbox's host and port): two runs with the same seed must give
+-- the same digests.
 SELECT
   (SELECT md5(coalesce(string_agg(concat_ws(',', c.decision_id, c.content, c.content_hash, c.status,
                                             c.skip_reason, c.simulated, c.scheduled_at, c.content_type,
@@ -56,7 +57,8 @@ SELECT
                                   '|' ORDER BY e.name, a.decision_id), ''))
      FROM experiment_assignments a JOIN experiments e USING (experiment_id)
     WHERE e.account_id = %(account_id)s) AS assignments,
-  (SELECT md5(coalesce(string_agg(concat_ws(',', decision_id, tweet_id, post_url, posted_at, reconciled),
+  (SELECT md5(coalesce(string_agg(concat_ws(',', decision_id, tweet_id, regexp_replace(post_url, '^[a-z]+://[^/]*', ''),
+                                            posted_at, reconciled),
                                   '|' ORDER BY decision_id), ''))
      FROM posted_decisions WHERE account_id = %(account_id)s) AS posted,
   (SELECT md5(coalesce(string_agg(concat_ws(',', decision_id, collected_pass, status, unavailable_reason,

@@ -9,6 +9,7 @@ every rendered report from the lineage JSON written next to it.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 import threading
@@ -183,6 +184,25 @@ def to_html(nb: nbformat.NotebookNode, lineage_: Mapping[str, Any]) -> str:
     }
     body, _ = exporter.from_notebook_node(strip_lab_only(nb), resources=resources)
     return body
+
+
+_LINEAGE_FOOTER = re.compile(r'<section class="xbot-lineage" id="lineage">.*?</section>', re.S)
+# random per render: chart element ids, papermill's injected cell id, great_tables' table ids, Altair's
+# dataset names (a hash of the data and of its in-memory form)
+_RANDOM_IDS = re.compile(
+    r"xbot-chart-[0-9a-f]{32}|cell-id=[0-9a-f]{8}|(?<=id=\")[a-z]{10}(?=\")|(?<=#)[a-z]{10}(?= )"
+    r"|data-[0-9a-f]{32}"
+)
+
+
+def report_content(html: str) -> str:
+    """A rendered report without what differs by construction between two renders of the same data: the
+    lineage footer (render time, commit, data snapshot at render time) and random ids (numbered in page
+    order instead)."""
+    ids: dict[str, str] = {}
+    return _RANDOM_IDS.sub(
+        lambda m: ids.setdefault(m.group(0), f"id-{len(ids)}"), _LINEAGE_FOOTER.sub("", html)
+    )
 
 
 def render(
