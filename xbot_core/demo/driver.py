@@ -11,6 +11,7 @@ belongs to the sandbox's own account, never to a configured real one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 from collections import defaultdict
@@ -143,9 +144,15 @@ def _scalar(pool: ConnectionPool, name: str, **params: Any) -> Any:
         return row[0] if row else None
 
 
+@functools.cache
+def _admin_http() -> httpx.Client:
+    """One client for the run's admin writes (one per write built an SSL context each time)."""
+    return httpx.Client(timeout=10)
+
+
 def _admin_post(url: str, path: str, data_dir: Path, **kwargs: Any) -> None:
     """A sandbox admin write, with the per-process token `xbot sandbox` wrote to the data dir."""
-    resp = httpx.post(f"{url}{path}", headers=admin_headers(url, data_dir), timeout=10, **kwargs)
+    resp = _admin_http().post(f"{url}{path}", headers=admin_headers(url, data_dir), **kwargs)
     if resp.status_code in (401, 403):
         raise XbotError(
             f"the sandbox at {url} refused {path} ({resp.status_code}): no admin token for it in "
