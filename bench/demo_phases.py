@@ -49,7 +49,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "xbot_core.cli", "db", "stop"], env=env, capture_output=True)
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for line in proc.stdout.splitlines():
-        if line.startswith(("plan ", "decisions ", "wall time ")):
+        if line.startswith(("plan ", "decisions ", "results fingerprint ", "wall time ")):
             print(line)
     print(f"elapsed (whole command, imports and shutdown included): {elapsed:.1f} s; exit {proc.returncode}")
     if proc.returncode != 0:

@@ -6,6 +6,7 @@ Real parts only: a child sandbox process, Chromium, the openai client, Prefect f
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -48,9 +49,18 @@ def demo_env(clean_db: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def fingerprint(out: str) -> str:
+    match = re.search(r"^results fingerprint ([0-9a-f]{16}) ", out, re.M)
+    assert match, out[-2000:]
+    return match.group(1)
+
+
 def test_two_day_demo_ends_consistent_and_continues(demo_env: dict[str, str], clean_db: str) -> None:
     out1 = run_demo(demo_env, "--days", "1", "--fresh", "--seed", "3", "--posts-per-day", "5")
     assert "plan 2026-01-05 → 2026-01-06 (1 days)" in out1
+    # the same seed, from scratch again: the same decisions, posts, outcomes, snapshots and learning
+    again = run_demo(demo_env, "--days", "1", "--fresh", "--seed", "3", "--posts-per-day", "5")
+    assert fingerprint(again) == fingerprint(out1)
     with psycopg.connect(clean_db) as conn:
         day1 = conn.execute("SELECT tweet_id FROM posted_decisions ORDER BY tweet_id").fetchall()
     assert len(day1) >= 3
@@ -58,6 +68,7 @@ def test_two_day_demo_ends_consistent_and_continues(demo_env: dict[str, str], cl
     out2 = run_demo(demo_env, "--days", "2", "--seed", "3", "--posts-per-day", "5")  # continues, no --fresh
     assert "plan 2026-01-05 → 2026-01-07 (2 days)" in out2
     assert "wall time" in out2 and "browser" in out2
+    assert fingerprint(out2) != fingerprint(out1)  # a second day changes what the digest covers
 
     with psycopg.connect(clean_db) as conn:
         one = lambda q: conn.execute(q).fetchone()[0]  # noqa: E731

@@ -75,6 +75,7 @@ def demo(
         f"still queued {s['queued']}; outcomes pass 1 {s['pass1']}, pass 2 {s['pass2']}; "
         f"learning runs {s['trainings']}; follower growth {s['follower_growth']}"
     )
+    typer.echo(f"results fingerprint {result.digest} (the same plan and seed give the same)")
     split = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(result.times.seconds.items()))
     typer.echo(f"wall time {result.times.total:.1f} s: {split}")
     if result.reports:

@@ -11,13 +11,16 @@ belongs to the sandbox's own account, never to a configured real one.
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +37,7 @@ from xbot_core.errors import XbotError
 from xbot_core.sandbox.process import SandboxProcess
 from xbot_core.sandbox.token import admin_headers, admin_token_file, token_file_for
 from xbot_core.services import steps, wiring
+from xbot_core.services.report_kernels import WarmRenderer
 from xbot_core.settings import Settings
 
 RESET_QUERIES = (
@@ -47,6 +51,7 @@ RESET_QUERIES = (
     "demo_reset_snapshots",
 )
 PHASES = ("setup", "llm", "browser", "learning", "reports")
+SANDBOX_START_TIMEOUT_S = 120  # its imports alone took over 30 s on the shared 2-core machine at load 15
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,9 @@ class DemoConfig:
     posts_per_day: int = 8
     plan_hour_utc: int = 6  # the day's plan and generation run at this virtual hour
     render_reports: bool = True
-    report_workers: int = 2  # report notebooks rendered at once (each in its own kernel process)
+    # report notebooks rendered at once, each in its own kernel process warmed ahead of time (at most this
+    # many warm kernels are held; warm-ups run one at a time, beside the simulation)
+    report_workers: int = 5
     audience_file: Path | None = (
         None  # the sandbox's audience (default its template; `xbot sandbox calibrate`)
     )
@@ -107,6 +114,13 @@ class DemoResult:
     reports: list[str]
     times: PhaseTimes
     sandbox_url: str
+    fingerprint: dict[str, str] = field(default_factory=dict)  # md5 per table of what the run decided
+
+    @property
+    def digest(self) -> str:
+        """One digest of the fingerprint: two runs of the same plan and seed print the same."""
+        joined = ",".join(f"{k}={v}" for k, v in sorted(self.fingerprint.items()))
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 def demo_settings(base: Settings, sandbox_url: str, audience_file: Path | None = None) -> Settings:
@@ -137,9 +151,15 @@ def _scalar(pool: ConnectionPool, name: str, **params: Any) -> Any:
         return row[0] if row else None
 
 
+@functools.cache
+def _admin_http() -> httpx.Client:
+    """One client for the run's admin writes (one per write built an SSL context each time)."""
+    return httpx.Client(timeout=10)
+
+
 def _admin_post(url: str, path: str, data_dir: Path, **kwargs: Any) -> None:
     """A sandbox admin write, with the per-process token `xbot sandbox` wrote to the data dir."""
-    resp = httpx.post(f"{url}{path}", headers=admin_headers(url, data_dir), timeout=10, **kwargs)
+    resp = _admin_http().post(f"{url}{path}", headers=admin_headers(url, data_dir), **kwargs)
     if resp.status_code in (401, 403):
         raise XbotError(
             f"the sandbox at {url} refused {path} ({resp.status_code}): no admin token for it in "
@@ -211,7 +231,7 @@ async def _run(base: Settings, config: DemoConfig, on_day: Callable[[int, int, s
             state_dir=base.data_dir / "sandbox",
             log_file=base.data_dir / "logs" / "sandbox.log",
             audience_file=config.audience_file,
-        ).start()
+        ).start(timeout_s=SANDBOX_START_TIMEOUT_S)
     try:
         settings = demo_settings(base, sandbox.url, config.audience_file)
         with open_pool(url, max_size=base.db_pool_max) as pool:
@@ -238,8 +258,51 @@ async def _run_with(
         start_day = started.astimezone(UTC).date() if started else clock.now().date()
         end = datetime.combine(start_day + timedelta(days=config.days), datetime.min.time(), UTC)
 
+    units = _report_units(start_day, config) if config.render_reports else []
+    renderer = WarmRenderer(len(units), workers=config.report_workers) if units else None
+    rendering: dict[int, Future[steps.ReportRun]] = {}
+
+    def render_ready(now: datetime, *, final: bool = False) -> None:
+        """Submit every report whose data is final by `now`, so it renders beside the simulation: a daily
+        report once the day after it is over (its posts' T+24h passes are in); the rest when `final`."""
+        for i, unit in enumerate(units):
+            due = final or (unit["kind"] == "daily" and unit["day"] + timedelta(days=2) <= now.date())
+            if renderer is not None and i not in rendering and due:
+                rendering[i] = renderer.submit(partial(_render, deps, config.seed, unit))
+
+    try:
+        await _simulate(deps, config, sandbox_url, times, start_day, end, on_day, render_ready)
+        render_ready(end, final=True)
+        with times.phase("reports"):
+            runs = [await asyncio.wrap_future(rendering[i]) for i in range(len(units))]
+    finally:
+        if renderer is not None:
+            await asyncio.to_thread(renderer.close, cancel=True)
+    reports = [str(r.html) for run in runs for r in run.rendered]
+    with pool.connection() as conn:
+        cur = conn.execute(query("demo_summary"), {"account_id": deps.account_id})
+        cols = [d.name for d in cur.description or []]
+        row = cur.fetchone()
+        cur = conn.execute(query("demo_fingerprint"), {"account_id": deps.account_id})
+        fingerprint = dict(zip([d.name for d in cur.description or []], cur.fetchone() or (), strict=True))
+    summary = dict(zip(cols, row or (), strict=True))
+    return DemoResult(start_day, end.date(), config.days, summary, reports, times, sandbox_url, fingerprint)
+
+
+async def _simulate(
+    deps: steps.StepDeps,
+    config: DemoConfig,
+    sandbox_url: str,
+    times: PhaseTimes,
+    start_day: date,
+    end: datetime,
+    on_day: Callable[[int, int, str], None],
+    on_progress: Callable[[datetime], None],
+) -> None:
+    """The plan's days on virtual time, one browser for all of them; `on_progress(now)` after each day."""
+    settings, pool = deps.settings, deps.pool
     async with wiring.shared_browser(deps) as shared:
-        now = clock.now()
+        now = deps.clock.now()
         day_index = (now.date() - start_day).days
         on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d %H:%M}")
         while now < end:
@@ -269,19 +332,9 @@ async def _run_with(
             now = await _events_until(next_day, shared, sandbox_url, times)
             day_index = (now.date() - start_day).days
             on_day(min(day_index, config.days), config.days, f"virtual {now:%Y-%m-%d}")
+            on_progress(now)
         with times.phase("learning"):
             steps.learn_step(shared, seed=config.seed + config.days, now=now)
-
-    reports: list[str] = []
-    if config.render_reports:
-        with times.phase("reports"):
-            reports = await asyncio.to_thread(_render_all, deps, start_day, config)
-    with pool.connection() as conn:
-        cur = conn.execute(query("demo_summary"), {"account_id": deps.account_id})
-        cols = [d.name for d in cur.description or []]
-        row = cur.fetchone()
-    summary = dict(zip(cols, row or (), strict=True))
-    return DemoResult(start_day, end.date(), config.days, summary, reports, times, sandbox_url)
 
 
 async def _events_until(
@@ -320,27 +373,17 @@ async def _events_until(
     return now
 
 
-def _render_all(deps: steps.StepDeps, start_day: date, config: DemoConfig) -> list[str]:
-    """Every day's daily report, then on the last day all reports (the 7-day experiment report included).
-
-    The first report renders alone (it warms the on-disk chart bundle and the converter); the rest run in
-    `config.report_workers` threads, each notebook in its own kernel process, the longest unit first.
-    """
+def _report_units(start_day: date, config: DemoConfig) -> list[dict[str, Any]]:
+    """Every day's daily report, then the 7-day experiment report and the analyses of the last day, one
+    notebook each (the order of the rendered list)."""
     last = start_day + timedelta(days=config.days - 1)
     units: list[dict[str, Any]] = [
-        {"kind": "daily", "day": start_day + timedelta(days=i)} for i in range(config.days - 1)
+        {"kind": "daily", "day": start_day + timedelta(days=i)} for i in range(config.days)
     ]
-    units.append({"kind": "all", "day": last, "start": start_day})
+    units.append({"kind": "experiment", "day": last, "start": start_day})
+    units += [{"kind": kind, "day": last} for kind in ("reward", "bandit")]
+    return units
 
-    def render(unit: dict[str, Any]) -> steps.ReportRun:
-        return steps.report_step(deps, seed=config.seed, **unit)
 
-    first, rest = units[0], units[1:]
-    runs = {0: render(first)}
-    with ThreadPoolExecutor(max_workers=config.report_workers, thread_name_prefix="report") as workers:
-        futures = {
-            i: workers.submit(render, u)
-            for i, u in sorted(enumerate(rest, 1), key=lambda iu: iu[1]["kind"] != "all")
-        }
-        runs |= {i: f.result() for i, f in futures.items()}
-    return [str(r.html) for i in sorted(runs) for r in runs[i].rendered]
+def _render(deps: steps.StepDeps, seed: int, unit: dict[str, Any], kernel: Any) -> steps.ReportRun:
+    return steps.report_step(deps, seed=seed, kernel=kernel, **unit)

@@ -122,7 +122,11 @@ def posteriors_over_time(long: pl.DataFrame) -> pl.DataFrame:
         s=pl.col("exposure_weight") * (pl.col("reward") / bandit.REWARD_SCALE).clip(0.0, 1.0),
         f=pl.col("exposure_weight") * (1.0 - (pl.col("reward") / bandit.REWARD_SCALE).clip(0.0, 1.0)),
     )
-    daily = scored.group_by("scope", "arm", "day").agg(pl.col("s").sum(), pl.col("f").sum()).sort("day")
+    daily = (
+        scored.group_by("scope", "arm", "day")
+        .agg(pl.col("s").sum(), pl.col("f").sum())
+        .sort("day", "scope", "arm")
+    )
     cum = daily.with_columns(
         alpha=1.0 + pl.col("s").cum_sum().over("scope", "arm", order_by="day"),
         beta=1.0 + pl.col("f").cum_sum().over("scope", "arm", order_by="day"),

@@ -11,6 +11,7 @@ JSON written next to it.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 import threading
@@ -132,8 +133,11 @@ def lineage(spec: ReportSpec, source: analytics.Source) -> dict[str, Any]:
     }
 
 
-def execute(spec: ReportSpec, *, timeout_s: int = 600) -> nbformat.NotebookNode:
-    """Run the notebook top to bottom with papermill; a failing cell becomes a ReportError naming it."""
+def execute(spec: ReportSpec, *, timeout_s: int = 600, kernel: Any = None) -> nbformat.NotebookNode:
+    """Run the notebook top to bottom with papermill; a failing cell becomes a ReportError naming it.
+
+    `kernel`: a started kernel manager to run it on (services/report_kernels.py: a fresh kernel, warmed
+    ahead of time); None starts one."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -150,6 +154,7 @@ def execute(spec: ReportSpec, *, timeout_s: int = 600) -> nbformat.NotebookNode:
                 progress_bar=False,
                 cwd=str(PROJECT_DIR),
                 execution_timeout=timeout_s,
+                **({"km": kernel} if kernel is not None else {}),
             )
         except PapermillExecutionError as exc:
             raise ReportError(
@@ -191,7 +196,28 @@ def to_html(nb: nbformat.NotebookNode, lineage_: Mapping[str, Any]) -> str:
     return body
 
 
-def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None) -> Rendered:
+_LINEAGE_FOOTER = re.compile(r'<section class="xbot-lineage" id="lineage">.*?</section>', re.S)
+# random per render: chart element ids, papermill's injected cell id, great_tables' table ids, Altair's
+# dataset names (a hash of the data and of its in-memory form)
+_RANDOM_IDS = re.compile(
+    r"xbot-chart-[0-9a-f]{32}|cell-id=[0-9a-f]{8}|(?<=id=\")[a-z]{10}(?=\")|(?<=#)[a-z]{10}(?= )"
+    r"|data-[0-9a-f]{32}"
+)
+
+
+def report_content(html: str) -> str:
+    """A rendered report without what differs by construction between two renders of the same data: the
+    lineage footer (render time, commit, data snapshot at render time) and random ids (numbered in page
+    order instead)."""
+    ids: dict[str, str] = {}
+    return _RANDOM_IDS.sub(
+        lambda m: ids.setdefault(m.group(0), f"id-{len(ids)}"), _LINEAGE_FOOTER.sub("", html)
+    )
+
+
+def render(
+    spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None, kernel: Any = None
+) -> Rendered:
     """Execute and convert one report into the reports dir; writes <stem>.html and <stem>.json."""
     out_dir = out_dir or settings.reports_dir
     handle = spec.parameters.get("account_handle") or settings.account_handle
@@ -202,7 +228,7 @@ def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None)
         spec = replace(spec, parameters={**spec.parameters, "account_handle": source.handle})
     lin = lineage(spec, source)
     t0 = time.perf_counter()
-    nb = execute(spec)
+    nb = execute(spec, kernel=kernel)
     t1 = time.perf_counter()
     html = to_html(nb, lin)
     t2 = time.perf_counter()
@@ -299,8 +325,11 @@ def render_kind(
     simulated: bool,
     seed: int = 7,
     settings: Settings,
+    kernel: Any = None,
 ) -> list[Rendered]:
-    """The report step's work (`xbot report`, the render flow, the demo): render the reports of one kind."""
+    """The report step's work (`xbot report`, the render flow, the demo): render the reports of one kind.
+
+    `kernel`: a started kernel for a kind that is one report (daily, experiment, reward, bandit)."""
     common: dict[str, Any] = {
         "simulated": simulated,
         "seed": seed,
@@ -310,8 +339,12 @@ def render_kind(
     specs = {
         "daily": [daily_spec(day, **common)],
         "experiment": [experiment_spec(start, **common)],
+        "reward": analysis_specs(day, **common)[:1],
+        "bandit": analysis_specs(day, **common)[1:],
         "all": [daily_spec(day, **common), experiment_spec(start, **common), *analysis_specs(day, **common)],
     }
     if kind not in specs:
         raise ConfigError(f"unknown report kind {kind!r}; expected one of {sorted(specs)}")
-    return [render(s, settings=settings) for s in specs[kind]]
+    if kernel is not None and len(specs[kind]) != 1:
+        raise ConfigError(f"report kind {kind!r} renders {len(specs[kind])} notebooks: one kernel runs one")
+    return [render(s, settings=settings, kernel=kernel) for s in specs[kind]]

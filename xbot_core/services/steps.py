@@ -262,10 +262,12 @@ def report_step(
     seed: int = 7,
     simulated: bool | None = None,
     now: datetime | None = None,
+    kernel: Any = None,
 ) -> ReportRun:
-    """Render the `kind` reports (daily | experiment | all) for `day` (default: yesterday by the clock); the
-    experiment report covers the 7 days from `start` (default: 6 days before `day`). `simulated` overrides
-    the configured data kind (`xbot report --data`)."""
+    """Render the `kind` reports (daily | experiment | reward | bandit | all) for `day` (default: yesterday
+    by the clock); the experiment report covers the 7 days from `start` (default: 6 days before `day`).
+    `simulated` overrides the configured data kind (`xbot report --data`); `kernel` is a started kernel
+    for a one-report kind (services/report_kernels.py)."""
     from xbot_core.services import reports
 
     day = day or deps.now(now).date() - timedelta(days=1)
@@ -276,5 +278,6 @@ def report_step(
         simulated=deps.simulated if simulated is None else simulated,
         seed=seed,
         settings=deps.settings,
+        kernel=kernel,
     )
     return ReportRun(kind, day, rendered)
