@@ -23,10 +23,13 @@ import argparse
 import asyncio
 import os
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -49,7 +52,11 @@ PGDATA = Path(os.environ.get("XBOT_BENCH_PGDATA", "/tmp/xbot-bench/pgdata"))
 PREFECT_PGDATA = PGDATA.parent / "prefect-pgdata"
 DBNAME = "xbot_capacity"
 POOL = "capacity"
+QUEUE = "bench"  # the worker polls only this queue: the deployments' own cron runs (real time) stay out
 SCHEDULE_S = 600  # post_due and collect_metrics fire every 10 minutes
+Row = tuple[
+    int, str, int, float, float, tuple[float, float, float]
+]  # accounts, tick, runs, wall s, CPU s, load
 
 
 def fresh_database() -> str:
@@ -114,11 +121,14 @@ def main(counts: list[int], limit: int) -> None:
     )
     os.environ.update(env)  # the planning below runs in this process with the workers' settings
     worker = None
-    rows: list[tuple[int, str, int, float, tuple[float, float, float]]] = []
+    rows: list[Row] = []
     try:
         xbot_deploy(POOL, env)
         deployment = deployment_ids(state.api_url)
-        worker = start_worker(POOL, "one", env, work / "worker.log", limit=limit)
+        httpx.post(
+            f"{state.api_url}/work_pools/{POOL}/queues", json={"name": QUEUE}, timeout=10
+        ).raise_for_status()
+        worker = start_worker(POOL, "one", env, work / "worker.log", queues=(QUEUE,), limit=limit)
         clock = datetime(2026, 1, 6, tzinfo=UTC)
         for n in counts:
             accounts = handles[:n]
@@ -133,16 +143,24 @@ def main(counts: list[int], limit: int) -> None:
                 for i, h in enumerate(accounts):  # separate X's: one second apart, so post ids never collide
                     admin[h].set_clock((clock + timedelta(seconds=i)).isoformat())
                 t0 = time.perf_counter()
-                runs = [
-                    create_run(state.api_url, deployment[(flow, flow if h == default else h)], params)
-                    for h in accounts
-                ]
-                states = wait_runs(state.api_url, runs, timeout=3600)
-                elapsed = time.perf_counter() - t0
+                with TreeCPU(worker.pid) as sampled:
+                    runs = [
+                        create_run(
+                            state.api_url, deployment[(flow, flow if h == default else h)], params, QUEUE
+                        )
+                        for h in accounts
+                    ]
+                    states = wait_runs(state.api_url, runs, timeout=3600)
+                    elapsed = time.perf_counter() - t0
+                    time.sleep(5)  # the runs' processes exit after reporting COMPLETED
+                cpu = sampled.seconds
                 if set(states.values()) != {"COMPLETED"}:
                     raise SystemExit(f"{label} with {n} accounts: {states}; see {work / 'worker.log'}")
-                rows.append((n, label, len(runs), elapsed, os.getloadavg()))
-                print(f"{n} accounts, {label}: {elapsed:.1f} s  load {os.getloadavg()}", flush=True)
+                rows.append((n, label, len(runs), elapsed, cpu, os.getloadavg()))
+                print(
+                    f"{n} accounts, {label}: {elapsed:.1f} s, {cpu:.1f} CPU s, load {os.getloadavg()}",
+                    flush=True,
+                )
         check_posted(db, handles[: max(counts)], counts)
     finally:
         if worker is not None:
@@ -153,6 +171,47 @@ def main(counts: list[int], limit: int) -> None:
         with psycopg.connect(prefect_libpq, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS prefect_capacity WITH (FORCE)")
     report(rows, limit)
+
+
+class TreeCPU:
+    """CPU seconds (user + system) of a process and all its descendants while the block runs: the worker,
+    each flow run's supervisor and process, the Playwright driver and Chromium. Sampled every 0.25 s per
+    process (each process's own time, so nothing is counted twice); a process's last < 0.25 s is missed.
+    Unlike wall time, this hardly grows with other users' load on the machine."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.seen: dict[tuple[int, float], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            for p in procs:
+                try:
+                    t = p.cpu_times()
+                    self.seen[(p.pid, p.create_time())] = t.user + t.system
+                except psutil.Error:
+                    pass
+            self._stop.wait(0.25)
+
+    def __enter__(self) -> TreeCPU:
+        t = self.root.cpu_times()
+        self._base = t.user + t.system
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values()) - self._base  # the worker's own time counts from the start only
 
 
 def plan_one_each(accounts: list[str], default: str, clock: datetime) -> datetime:
@@ -174,7 +233,7 @@ def plan_one_each(accounts: list[str], default: str, clock: datetime) -> datetim
 def check_posted(db: str, handles: list[str], counts: list[int]) -> None:
     """Each account posted once per round it took part in: the measured runs did the work."""
     with psycopg.connect(db) as conn:
-        got = dict(
+        got: dict[str, int] = dict(
             conn.execute(
                 "SELECT a.handle, count(p.*) FROM accounts a LEFT JOIN posted_decisions p USING (account_id)"
                 " GROUP BY 1"
@@ -185,26 +244,41 @@ def check_posted(db: str, handles: list[str], counts: list[int]) -> None:
         raise SystemExit(f"posts per account {got}, expected {want}")
 
 
-def report(rows: list[tuple[int, str, int, float, tuple[float, float, float]]], limit: int) -> None:
-    print(f"\none worker (--limit {limit}), {os.cpu_count()} cores; each tick: one run per account")
+def report(rows: list[Row], limit: int) -> None:
+    cores = os.cpu_count() or 1
+    print(f"\none worker (--limit {limit}), {cores} cores; each tick: one run per account")
     print(
-        f"{'accounts':>8} | {'tick':<15} | {'runs':>4} | {'drain s':>8} | {'s/account':>9} | "
+        f"{'accounts':>8} | {'tick':<15} | {'runs':>4} | {'wall s':>7} | {'CPU s':>6} | {'CPU s/run':>9} | "
         "load (1/5/15 min)"
     )
-    print(f"{'-' * 8}-+-{'-' * 15}-+-{'-' * 4}-+-{'-' * 8}-+-{'-' * 9}-+-{'-' * 18}")
-    for n, label, runs, elapsed, load in rows:
+    print(f"{'-' * 8}-+-{'-' * 15}-+-{'-' * 4}-+-{'-' * 7}-+-{'-' * 6}-+-{'-' * 9}-+-{'-' * 18}")
+    for n, label, runs, wall, cpu, load in rows:
         print(
-            f"{n:>8} | {label:<15} | {runs:>4} | {elapsed:>8.1f} | {elapsed / n:>9.1f} | "
+            f"{n:>8} | {label:<15} | {runs:>4} | {wall:>7.1f} | {cpu:>6.1f} | {cpu / runs:>9.1f} | "
             + "/".join(f"{x:.1f}" for x in load)
         )
-    per: dict[int, dict[str, float]] = {}
-    for n, label, _, elapsed, _ in rows:
-        per.setdefault(n, {})[label] = elapsed / n
-    print(f"\naccounts one worker holds at a {SCHEDULE_S // 60}-minute post_due + collect_metrics schedule")
-    print(f"{'measured at':>11} | {'post + collect s/account':>24} | {'holds (600 s / that)':>20}")
+    per: dict[int, dict[str, tuple[float, float]]] = {}
+    for n, label, _, wall, cpu, _ in rows:
+        per.setdefault(n, {})[label] = (wall / n, cpu / n)
+    print(
+        f"\naccounts one worker holds: post_due + collect_metrics of every account "
+        f"each {SCHEDULE_S // 60} min"
+    )
+    print(
+        f"{'measured at':>11} | {'wall s/account':>14} | {'holds (wall)':>12} | {'CPU s/account':>13} | "
+        f"{f'holds (all {cores} cores)':>19}"
+    )
     for n, p in per.items():
-        cost = max(p["post, 1 due"], p["post, idle"]) + p["collect, 1 due"]
-        print(f"{n:>11} | {cost:>24.1f} | {int(SCHEDULE_S // cost):>20}")
+        wall = max(p["post, 1 due"][0], p["post, idle"][0]) + p["collect, 1 due"][0]
+        cpu = max(p["post, 1 due"][1], p["post, idle"][1]) + p["collect, 1 due"][1]
+        print(
+            f"{n:>11} | {wall:>14.1f} | {int(SCHEDULE_S // wall):>12} | {cpu:>13.1f} | "
+            f"{int(SCHEDULE_S * cores // cpu):>19}"
+        )
+    print(
+        "holds (wall): at this machine's load; holds (all cores): if the worker had every core to itself "
+        "(an upper bound: the Prefect server and Postgres need CPU too)"
+    )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ drives the day as a scheduler would, moving the sandboxes' clocks and creating t
 00:00 each account's plan_and_generate, when its decisions are due its post_due, one hour after the last
 post its collect_metrics.
 
-Routing is deterministic: each worker polls its own queue and the pool's default queue; before the kill
-every account has one run on each worker's own queue, after it every run goes to the default queue.
+Routing is deterministic: each worker polls its own queue and a shared one; before the kill every account
+has one run on each worker's own queue, after it every run goes to the shared queue. No worker polls the
+pool's default queue, where Prefect's scheduler puts the deployments' own cron runs (in real time).
 Worker w2 is killed (SIGKILL, its whole process tree: worker, flow-run process, browser) while account C's
 post_due run holds a claimed decision. Decided end state: Prefect keeps that run RUNNING (no heartbeat
 here), so the test marks it CRASHED as Prefect's zombie-run automation would; Prefect re-runs nothing (a
@@ -71,7 +72,7 @@ def sandboxes() -> Iterator[dict[str, RunningServer]]:
             server.stop()
 
 
-@pytest.mark.timeout(1500)  # ~90 s on an idle 2-core machine; over 10 min when a shared one is loaded
+@pytest.mark.timeout(1500)  # its flow runs start ~10x slower when the shared 2-core machine is loaded
 def test_a_simulated_day_of_three_accounts_on_two_workers(
     clean_db: str,
     prefect_db: str,
@@ -121,14 +122,14 @@ def test_a_simulated_day_of_three_accounts_on_two_workers(
     timings: dict[str, float] = {"server": time.monotonic() - t0}
     try:
         xbot_deploy(POOL, env)
-        for q in ("w1", "w2"):
+        for q in ("w1", "w2", "shared"):
             httpx.post(f"{api}/work_pools/{POOL}/queues", json={"name": q}, timeout=10).raise_for_status()
         deployment = deployment_ids(api)
         for w in ("w1", "w2"):
-            workers[w] = start_worker(POOL, w, env, logs[w], queues=(w, "default"), limit=2)
+            workers[w] = start_worker(POOL, w, env, logs[w], queues=(w, "shared"), limit=2)
         timings["deploy"] = time.monotonic() - t0
 
-        def run(flow: str, handle: str, params: dict[str, Any], queue: str = "default") -> str:
+        def run(flow: str, handle: str, params: dict[str, Any], queue: str = "shared") -> str:
             name = flow if handle == A else handle  # the default account's deployments carry the flow's name
             run_id = create_run(api, deployment[(flow, name)], params, queue)
             account_of[run_id] = handle
