@@ -132,7 +132,7 @@ def main(counts: list[int], limit: int) -> None:
         clock = datetime(2026, 1, 6, tzinfo=UTC)
         for n in counts:
             accounts = handles[:n]
-            due = plan_one_each(accounts, default, clock)
+            due = plan_one_each(accounts, default, clock, seed=100 * n)
             clock = max(due, clock) + timedelta(minutes=1)
             for label, flow, params, after in (
                 ("post, 1 due", "post_due", {"max_posts": 1}, timedelta(0)),
@@ -214,7 +214,7 @@ class TreeCPU:
         return sum(self.seen.values()) - self._base  # the worker's own time counts from the start only
 
 
-def plan_one_each(accounts: list[str], default: str, clock: datetime) -> datetime:
+def plan_one_each(accounts: list[str], default: str, clock: datetime, *, seed: int) -> datetime:
     """One decision queued per account (the plan step, in this process); returns when the last is due."""
     from xbot_core.services import steps, wiring
     from xbot_core.settings import Settings
@@ -223,7 +223,7 @@ def plan_one_each(accounts: list[str], default: str, clock: datetime) -> datetim
     due = clock
     for i, h in enumerate(accounts):
         with wiring.open_deps(settings, None if h == default else h) as deps:
-            report = steps.plan_step(deps, count=1, seed=i, now=clock)
+            report = steps.plan_step(deps, count=1, seed=seed + i, now=clock)
             if report.queued != 1:
                 raise SystemExit(f"@{h}: planning queued {report.queued} decisions: {report.as_dict()}")
             due = max(due, *(d.scheduled_at for d in report.planned))

@@ -47,7 +47,7 @@ from xbot_core.adapters.x_browser.session import sandbox_login
 from xbot_core.sandbox.config import SandboxConfig, load_audience_config
 
 # not `db`: CI runs the db tests twice, and this one needs no second database flavour
-pytestmark = [pytest.mark.flows, pytest.mark.slow]
+pytestmark = [pytest.mark.flows, pytest.mark.slow, pytest.mark.browser]
 
 POOL = "day"
 A, B, C = "xbot_demo", "acct_b", "acct_c"  # A is the default account (XBOT_ACCOUNT_HANDLE)
