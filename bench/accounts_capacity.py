@@ -46,6 +46,7 @@ from tests.plugins.prefect import (
 from tests.plugins.sandbox import RunningServer, SandboxAdmin, free_port, start_sandbox
 from xbot_core.adapters import prefect_server
 from xbot_core.adapters.db import embedded, migrations
+from xbot_core.sandbox.admin import admin_token_file, write_admin_token
 from xbot_core.sandbox.config import SandboxConfig, load_audience_config
 
 PGDATA = Path(os.environ.get("XBOT_BENCH_PGDATA", "/tmp/xbot-bench/pgdata"))
@@ -97,6 +98,8 @@ def main(counts: list[int], limit: int) -> None:
     admin = {h: SandboxAdmin(s.url, s.token) for h, s in sandboxes.items()}
     sessions = {h: work / "session" / f"{h}.json" for h in handles}
     asyncio.run(login_all(sandboxes, sessions))
+    for sb in sandboxes.values():  # where the flow processes' sandbox clock finds each sandbox's admin token
+        write_admin_token(admin_token_file(work / "data", int(sb.url.rsplit(":", 1)[1])), sb.token)
     default = handles[0]
     with psycopg.connect(db) as conn:
         for h in handles[1:]:

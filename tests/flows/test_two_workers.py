@@ -44,6 +44,7 @@ from tests.plugins.prefect import (
 from tests.plugins.sandbox import LoopThread, RunningServer, SandboxAdmin, free_port, start_sandbox
 from xbot_core.adapters import prefect_server
 from xbot_core.adapters.x_browser.session import sandbox_login
+from xbot_core.sandbox.admin import admin_token_file, write_admin_token
 from xbot_core.sandbox.config import SandboxConfig, load_audience_config
 
 # not `db`: CI runs the db tests twice, and this one needs no second database flavour
@@ -86,6 +87,8 @@ def test_a_simulated_day_of_three_accounts_on_two_workers(
     sessions = {h: tmp_path / "session" / f"{h}.json" for h in ACCOUNTS}
     for h in ACCOUNTS:
         browser_runner.run(sandbox_login(sandbox_browser, sandboxes[h].url, h, sessions[h]))
+    for s in sandboxes.values():  # where the flow processes' sandbox clock finds each sandbox's admin token
+        write_admin_token(admin_token_file(tmp_path / "data", int(s.url.rsplit(":", 1)[1])), s.token)
     with psycopg.connect(clean_db) as conn:
         for h in (B, C):
             conn.execute(
