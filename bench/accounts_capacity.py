@@ -46,8 +46,8 @@ from tests.plugins.prefect import (
 from tests.plugins.sandbox import RunningServer, SandboxAdmin, free_port, start_sandbox
 from xbot_core.adapters import prefect_server
 from xbot_core.adapters.db import embedded, migrations
-from xbot_core.sandbox.admin import admin_token_file, write_admin_token
 from xbot_core.sandbox.config import SandboxConfig, load_audience_config
+from xbot_core.sandbox.token import admin_token_file, write_admin_token
 
 PGDATA = Path(os.environ.get("XBOT_BENCH_PGDATA", "/tmp/xbot-bench/pgdata"))
 PREFECT_PGDATA = PGDATA.parent / "prefect-pgdata"

@@ -44,8 +44,8 @@ from tests.plugins.prefect import (
 from tests.plugins.sandbox import LoopThread, RunningServer, SandboxAdmin, free_port, start_sandbox
 from xbot_core.adapters import prefect_server
 from xbot_core.adapters.x_browser.session import sandbox_login
-from xbot_core.sandbox.admin import admin_token_file, write_admin_token
 from xbot_core.sandbox.config import SandboxConfig, load_audience_config
+from xbot_core.sandbox.token import admin_token_file, write_admin_token
 
 # not `db`: CI runs the db tests twice, and this one needs no second database flavour
 pytestmark = [pytest.mark.flows, pytest.mark.slow, pytest.mark.browser]
