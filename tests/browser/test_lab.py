@@ -67,7 +67,13 @@ def lab() -> Iterator[dict[str, Any]]:
         JUPYTER_TOKEN=token,  # passed in the URL below; Lab listens on 127.0.0.1 only
         JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"),
         JUPYTERLAB_WORKSPACES_DIR=str(root / "jupyter-workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(root / "jupyter-settings"),
     )
+    # every cell in the page: JupyterLab's default windowing leaves the cells scrolled past out of the DOM,
+    # and the test reads the whole notebook's text after Run All
+    tracker = root / "jupyter-settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}', encoding="utf-8")
     t0 = time.perf_counter()
     server: subprocess.Popen[bytes] | None = None
     try:

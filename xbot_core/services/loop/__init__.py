@@ -1,0 +1,1 @@
+"""The step internals behind services/steps.py: plan, generate, post, collect, learn."""

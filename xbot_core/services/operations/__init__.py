@@ -1,0 +1,1 @@
+"""Use cases around the loop: budgets, guards, accounts, reward versions, imports, X checks."""

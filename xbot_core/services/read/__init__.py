@@ -1,0 +1,1 @@
+"""Read models: the API's status, the notebooks' data path and per-arm tables."""

@@ -1,0 +1,1 @@
+"""Report numbers, tables for people, charts, and the notebook renderer."""

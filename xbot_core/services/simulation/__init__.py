@@ -1,0 +1,1 @@
+"""Seeded simulated history (audience, bandit, plan), its writer, audiences fitted to real history."""
