@@ -1,5 +1,6 @@
 """Shared set-up of the analytics benchmarks: the embedded server under /tmp/xbot-bench and a migrated
-database holding seeded simulated histories written by xbot_core.services.history (via the repositories)."""
+database holding seeded simulated histories written by xbot_core.services.simulation.history (through the
+repositories)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import psycopg
 from psycopg import sql
 
 from xbot_core.adapters.db import embedded, migrations
-from xbot_core.services import history
+from xbot_core.services.simulation import history
 
 PGDATA = Path(os.environ.get("XBOT_BENCH_PGDATA", "/tmp/xbot-bench/pgdata"))
 DBNAME = "xbot_bench"

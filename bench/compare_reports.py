@@ -13,7 +13,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from xbot_core.services.reports import report_content
+from xbot_core.services.reporting.reports import report_content
 
 
 def content(path: Path) -> str:

@@ -26,7 +26,7 @@ from xbot_core.domain.stats import (
     randomization_test,
     t_chance_to_win,
 )
-from xbot_core.services import history_sim as hs
+from xbot_core.services.simulation import history_sim as hs
 
 
 def _arms(x: np.ndarray, w: np.ndarray, z: np.ndarray) -> tuple[WeightedSampleStats, WeightedSampleStats]:

@@ -23,7 +23,7 @@ from psycopg import sql
 
 from xbot_core.adapters.db import embedded, migrations
 from xbot_core.domain.x_analytics import parse_export
-from xbot_core.services.imports import import_exports
+from xbot_core.services.operations.imports import import_exports
 
 WORK = Path("/tmp/xbot-bench-import")
 PGDATA = Path(os.environ.get("XBOT_BENCH_PGDATA", "/tmp/xbot-bench/pgdata"))

@@ -2,8 +2,8 @@
 
 Paths, each run `--repeat` times, round-robin (so a change in the machine's load hits every path alike), each
 run in a child process of this one (same server, same query, its own peak RSS):
-  adbc_pages (chosen)  xbot_core.services.analytics.load(source, "outcomes"): page ranges on parallel ADBC
-                       connections sharing one snapshot + the posts' times, joined in Polars
+  adbc_pages (chosen)  xbot_core.services.read.analytics.load(source, "outcomes"): page ranges on parallel
+                       ADBC connections sharing one snapshot + the posts' times, joined in Polars
   pandas.read_sql      SQLAlchemy + psycopg, the typical user's code
   scanner_scan         DuckDB's postgres_scanner reading both tables (parallel page ranges) and joining them
   scanner_query        the same extension running outcomes.sql itself in Postgres (postgres_query)
@@ -101,7 +101,7 @@ def side_python(venv: Path) -> Path:
 
 def child(path: str, url: str, handle: str) -> None:
     """One load of one main-venv path; prints rows, seconds and peak RSS as JSON."""
-    from xbot_core.services import analytics
+    from xbot_core.services.read import analytics
 
     source = analytics.open_source(handle, simulated=True, url=url)
     if path == CHOSEN:
@@ -144,7 +144,7 @@ def main() -> None:
 
     from _setup import database, ensure_history
 
-    from xbot_core.services import analytics
+    from xbot_core.services.read import analytics
 
     url = database()
     ensure_history(url, HANDLE, days=args.days, posts_per_day=args.posts_per_day)

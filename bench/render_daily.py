@@ -34,7 +34,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="xbot-bench-reports-"))
     os.environ.update(XBOT_DATABASE_URL=url, XBOT_ACCOUNT_HANDLE=HANDLE, XBOT_REPORTS_DIR=str(out))
 
-    from xbot_core.services import reports
+    from xbot_core.services.reporting import reports
     from xbot_core.settings import get_settings
 
     get_settings.cache_clear()

@@ -9,7 +9,7 @@ import argparse
 import time
 from datetime import date
 
-from xbot_core.services import history_sim
+from xbot_core.services.simulation import history_sim
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.serve import SCHEDULES
-from xbot_core.services.accounts import Scheduled
+from xbot_core.services.operations.accounts import Scheduled
 from xbot_core.settings import PROJECT_DIR
 
 

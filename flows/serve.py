@@ -14,7 +14,7 @@ from flows.learn import learn
 from flows.plan_and_generate import plan_and_generate
 from flows.post_due import post_due
 from flows.render_reports import render_reports
-from xbot_core.services.accounts import Scheduled, scheduled
+from xbot_core.services.operations.accounts import Scheduled, scheduled
 from xbot_core.settings import get_settings
 
 

@@ -36,7 +36,7 @@ def import_legacy(conn: Any) -> None:
     """The rOpenSci legacy exports imported as that account's history (UTC), as of the files' end dates."""
     from datetime import date
 
-    from xbot_core.services.imports import import_exports
+    from xbot_core.services.operations.imports import import_exports
 
     import_exports(
         conn,

@@ -1,4 +1,4 @@
-"""The observability API: FastAPI app factory over the read model in xbot_core/services/status.py.
+"""The observability API: FastAPI app factory over the read model in xbot_core/services/read/status.py.
 
 Read-only (the pool's sessions default to read-only transactions); every figure is computed from Postgres at
 request time. With XBOT_API_TOKEN set every route except /health needs `Authorization: Bearer <token>`, and
@@ -31,7 +31,7 @@ from xbot_core import config_checks
 from xbot_core.adapters.db import accounts_repo
 from xbot_core.adapters.db.connection import database_url, redact
 from xbot_core.errors import ConfigError
-from xbot_core.services import status
+from xbot_core.services.read import status
 from xbot_core.settings import Settings
 
 log = logging.getLogger(__name__)

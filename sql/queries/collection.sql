@@ -1,4 +1,4 @@
--- Named queries of the collection service (xbot_core/services/collection.py).
+-- Named queries of the collection service (xbot_core/services/loop/collection.py).
 
 -- name: posts_between
 -- Every post of the account live between two instants (the windows that may share follower growth).

@@ -1,4 +1,4 @@
--- Named queries of the simulated history generator (xbot_core/services/history.py).
+-- Named queries of the simulated history generator (xbot_core/services/simulation/history.py).
 
 -- name: history_insert_experiment
 INSERT INTO experiments (account_id, name, scope, treatment_arm, share, starts_at, ends_at, status)

@@ -1,4 +1,4 @@
--- Named queries of the X analytics import (xbot_core/services/imports.py).
+-- Named queries of the X analytics import (xbot_core/services/operations/imports.py).
 
 -- name: import_account_timezone
 SELECT account_id, timezone FROM accounts WHERE handle = %(handle)s;

@@ -1,4 +1,4 @@
--- Read queries of the observability API (xbot_core/services/status.py). Read-only, computed at request time;
+-- Read queries of the observability API (xbot_core/services/read/status.py). Read-only, computed at request time;
 -- each endpoint runs one or two of these, never one per post. The account is resolved by handle (no row → the
 -- empty figures). Metrics follow DESIGN.md: NULL when impressions is 0 or unknown, latest ok pass per decision.
 

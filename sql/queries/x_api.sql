@@ -1,4 +1,4 @@
--- Named queries of the X API cost budget (xbot_core/services/x_api_budget.py).
+-- Named queries of the X API cost budget (adapters/x_api/budget.py).
 
 -- name: x_api_day_ensure
 INSERT INTO x_api_budget_days (budget_day, limit_usd)

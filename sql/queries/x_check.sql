@@ -1,4 +1,4 @@
--- Named queries of the deep X check (xbot_core/services/x_check.py).
+-- Named queries of the deep X check (xbot_core/services/operations/x_check.py).
 
 -- name: latest_posted
 -- The account's most recent published post.

@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from xbot_core.adapters.llm.client import OpenAIChatClient
 from xbot_core.cli import app
 from xbot_core.errors import BudgetExceededError, ConfigError
-from xbot_core.services import rewards, wiring
-from xbot_core.services.budget import BudgetedLLM, account_limit, budget_day
+from xbot_core.services import wiring
+from xbot_core.services.operations import rewards
+from xbot_core.services.operations.budget import BudgetedLLM, account_limit, budget_day
 from xbot_core.settings import get_settings, load_settings
 
 pytestmark = pytest.mark.db

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from tests.plugins.posting import SANDBOX_HANDLE
 from xbot_core.cli import app
 from xbot_core.errors import ConfigError
-from xbot_core.services import accounts, wiring
+from xbot_core.services import wiring
+from xbot_core.services.operations import accounts
 from xbot_core.settings import PROJECT_DIR, get_settings, load_settings
 
 pytestmark = pytest.mark.db

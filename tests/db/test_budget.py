@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from tests.plugins.llm import LLMEndpoint, reserve_until_refused
 from xbot_core.adapters.llm.client import OpenAIChatClient
 from xbot_core.errors import BudgetExceededError, CircuitOpenError, LLMError, QuotaExceededError
-from xbot_core.services.budget import (
+from xbot_core.services.operations.budget import (
     BudgetedLLM,
     budget_day,
     budget_status,

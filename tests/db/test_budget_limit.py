@@ -12,7 +12,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from xbot_core.errors import BudgetExceededError
-from xbot_core.services.budget import BudgetedLLM
+from xbot_core.services.operations.budget import BudgetedLLM
 from xbot_core.settings import load_settings
 
 pytestmark = pytest.mark.db

@@ -16,7 +16,7 @@ from tests.x_analytics_data import import_legacy
 from xbot_core.errors import ConfigError
 from xbot_core.sandbox.audience import draw_final_metrics, post_rng
 from xbot_core.sandbox.config import AUDIENCE_FILE, AudienceConfig, load_audience_config
-from xbot_core.services.calibration import calibrate, load_posts, perceptions
+from xbot_core.services.simulation.calibration import calibrate, load_posts, perceptions
 
 pytestmark = pytest.mark.db
 DRAWS = 15  # per real post: 292 originals × 15 draws

@@ -18,8 +18,8 @@ from xbot_core.domain.content_labels import PURPOSE
 from xbot_core.domain.history_arms import UNKNOWN, content_type
 from xbot_core.domain.text import content_hash
 from xbot_core.services import wiring
-from xbot_core.services.classify import cached_labels, classify_account
-from xbot_core.services.imports import import_exports
+from xbot_core.services.operations.classify import cached_labels, classify_account
+from xbot_core.services.operations.imports import import_exports
 from xbot_core.settings import load_settings
 
 pytestmark = pytest.mark.db

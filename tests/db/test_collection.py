@@ -10,7 +10,7 @@ import pytest
 
 from tests.plugins.posting import PostingEnv
 from tests.plugins.sandbox import LoopThread, SandboxAdmin
-from xbot_core.services import collection, posting
+from xbot_core.services.loop import collection, posting
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 

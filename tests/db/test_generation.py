@@ -17,8 +17,8 @@ from xbot_core.adapters.llm.client import OpenAIChatClient
 from xbot_core.domain.features import compute_features, validate_post
 from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.domain.text import content_hash
-from xbot_core.services.budget import BudgetedLLM
-from xbot_core.services.generation import DEFAULT_TOPICS, check_templates, generate_posts, topic_for
+from xbot_core.services.loop.generation import DEFAULT_TOPICS, check_templates, generate_posts, topic_for
+from xbot_core.services.operations.budget import BudgetedLLM
 from xbot_core.settings import Settings, load_settings
 
 pytestmark = pytest.mark.db

@@ -14,8 +14,8 @@ from tests.cli_run import run_xbot
 from tests.db.test_learning import NOW, arms, seed_five
 from tests.x_analytics_data import import_legacy
 from xbot_core.errors import ConfigError
-from xbot_core.services import learning
-from xbot_core.services.imports import import_exports
+from xbot_core.services.loop import learning
+from xbot_core.services.operations.imports import import_exports
 
 pytestmark = pytest.mark.db
 

@@ -12,8 +12,8 @@ import pytest
 from tests.x_analytics_data import import_legacy, legacy_files
 from xbot_core.domain.history_analysis import STATUS_OK, history_table, with_features
 from xbot_core.domain.x_analytics import parse_export
-from xbot_core.services.history_report import load_history, power_markdown
-from xbot_core.services.imports import import_exports
+from xbot_core.services.operations.imports import import_exports
+from xbot_core.services.reporting.history_report import load_history, power_markdown
 
 pytestmark = pytest.mark.db
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from tests.x_analytics_data import CURRENT_FILE, exports_dir, legacy_files
 from xbot_core.cli import app
 from xbot_core.errors import ConfigError, ImportDataError
-from xbot_core.services.imports import import_exports
+from xbot_core.services.operations.imports import import_exports
 from xbot_core.settings import get_settings
 
 pytestmark = pytest.mark.db

@@ -12,7 +12,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from tests.db.learning_data import T0, posted_decision
-from xbot_core.services import learning, rewards
+from xbot_core.services.loop import learning
+from xbot_core.services.operations import rewards
 
 pytestmark = pytest.mark.db
 NOW = T0.replace(day=7)
@@ -72,7 +73,7 @@ def test_learn_pinned_posteriors_and_log(
 ) -> None:
     with psycopg.connect(clean_db) as conn:
         ids = seed_five(conn, account_id)
-    with caplog.at_level(logging.INFO, logger="xbot_core.services.learning"):
+    with caplog.at_level(logging.INFO, logger="xbot_core.services.loop.learning"):
         result = learning.learn(db_pool, account_id, simulated=False, now=NOW)
     # arms with data: content_type tip/insight/story, hook how_to/bold_claim, slot morning/midday
     assert (result.status, result.reward_version, result.outcomes_used, result.arms_trained) == (

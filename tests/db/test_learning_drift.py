@@ -11,7 +11,9 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from tests.db.learning_data import T0, posted_decision
-from xbot_core.services import learning, status, steps, wiring
+from xbot_core.services import steps, wiring
+from xbot_core.services.loop import learning
+from xbot_core.services.read import status
 from xbot_core.settings import load_settings
 
 pytestmark = pytest.mark.db
@@ -45,7 +47,7 @@ def test_learning_raises_the_drift_alarm(
     db_pool: ConnectionPool, clean_db: str, account_id: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     _seed_drift(clean_db, account_id)
-    with caplog.at_level(logging.INFO, logger="xbot_core.services.learning"):
+    with caplog.at_level(logging.INFO, logger="xbot_core.services.loop.learning"):
         result = learning.learn(db_pool, account_id, simulated=False, now=T0 + timedelta(days=20))
     # means 0.375 → 1.375, sample variances 0.01875: z = 1 / √(2 · 0.01875 / 6) = 12.6; every post is
     # tip / how_to / morning, so each scope's arm drifts the same way

@@ -9,7 +9,8 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from tests.db.learning_data import T0, posted_decision
-from xbot_core.services import learning, rewards
+from xbot_core.services.loop import learning
+from xbot_core.services.operations import rewards
 
 pytestmark = pytest.mark.db
 NOW = T0.replace(day=7)
@@ -27,7 +28,7 @@ def test_incomplete_passes_are_counted_per_run_under_the_active_version(
             posted_decision(conn, account_id, passes={2: _m(1000, 2)})
         posted_decision(conn, account_id, passes={1: _m(1000, None, replies=None), 2: _m(1000, None)})  # type: ignore[arg-type]
         conn.commit()
-    with caplog.at_level(logging.WARNING, logger="xbot_core.services.learning"):
+    with caplog.at_level(logging.WARNING, logger="xbot_core.services.loop.learning"):
         before = learning.learn(db_pool, account_id, simulated=False, now=NOW)
     assert (before.status, before.outcomes_used) == ("insufficient_data", 4)
     assert (

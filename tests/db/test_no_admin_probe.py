@@ -133,7 +133,7 @@ def test_every_command_is_run_or_excluded_with_a_reason() -> None:
 
 def test_report_notebooks_ask_no_ground_truth_of_x() -> None:
     """The bandit notebook asks GET {sandbox_x_url}/admin/ground_truth only when X is the sandbox."""
-    from xbot_core.services.report_bandit import ground_truth
+    from xbot_core.services.reporting.report_bandit import ground_truth
     from xbot_core.settings import load_settings
 
     real = load_settings(x_base_url="http://x.com", _env_file=None)

@@ -11,7 +11,8 @@ import pytest
 
 from tests.db.learning_data import T0, posted_decision
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.services import analytics, report_daily
+from xbot_core.services.read import analytics
+from xbot_core.services.reporting import report_daily
 
 pytestmark = pytest.mark.db
 

@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 from tests.db.learning_data import T0, posted_decision
 from xbot_core.adapters.db.arrow_reader import snapshot_reader
 from xbot_core.adapters.db.repositories import ensure_account
-from xbot_core.services import analytics, outcome_loader
+from xbot_core.services.read import analytics, outcome_loader
 
 pytestmark = pytest.mark.db
 

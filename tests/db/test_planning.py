@@ -15,7 +15,7 @@ from xbot_core.adapters.db import repositories as repo
 from xbot_core.domain.catalog import TIMING_SLOTS, ArmCatalog
 from xbot_core.domain.experiments import load_plan
 from xbot_core.domain.text import content_hash
-from xbot_core.services import planning
+from xbot_core.services.loop import planning
 from xbot_core.settings import load_settings
 
 pytestmark = pytest.mark.db

@@ -13,7 +13,8 @@ from psycopg_pool import ConnectionPool
 from tests.plugins.posting import PostingEnv
 from tests.plugins.sandbox import LoopThread, SandboxAdmin
 from xbot_core.adapters.db import repositories as repo
-from xbot_core.services import ops, posting
+from xbot_core.services.loop import posting
+from xbot_core.services.operations import ops
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 

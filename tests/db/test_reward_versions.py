@@ -11,7 +11,7 @@ import pytest
 
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.errors import ConfigError
-from xbot_core.services import rewards
+from xbot_core.services.operations import rewards
 
 pytestmark = pytest.mark.db
 

@@ -19,7 +19,7 @@ from tests.plugins.sandbox import SandboxAdmin
 from tests.plugins.x_api import oauth2_token
 from xbot_core.adapters.x_api.auth import TokenFile, TokenSet
 from xbot_core.errors import SessionExpiredError
-from xbot_core.services import collection, posting
+from xbot_core.services.loop import collection, posting
 from xbot_core.services.x_backend import open_x_client
 
 pytestmark = pytest.mark.db

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from tests.plugins.posting import PostingEnv
 from tests.plugins.sandbox import LoopThread, SandboxAdmin
-from xbot_core.services import posting
-from xbot_core.services.x_check import deep_check
+from xbot_core.services.loop import posting
+from xbot_core.services.operations.x_check import deep_check
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 

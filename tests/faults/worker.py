@@ -16,7 +16,8 @@ import sys
 
 from xbot_core.adapters.x_browser.client import PlaywrightXClient
 from xbot_core.adapters.x_browser.models import PostRef
-from xbot_core.services import collection, posting, wiring
+from xbot_core.services import wiring
+from xbot_core.services.loop import collection, posting
 from xbot_core.settings import get_settings
 
 

@@ -19,7 +19,7 @@ from flows.post_due import post, post_due
 from flows.render_reports import render, render_reports
 from tests.plugins.posting import SANDBOX_HANDLE, PostingEnv
 from tests.plugins.sandbox import LoopThread, SandboxAdmin
-from xbot_core.services import ops
+from xbot_core.services.operations import ops
 from xbot_core.settings import get_settings
 
 pytestmark = [pytest.mark.flows, pytest.mark.db, pytest.mark.browser, pytest.mark.slow]

@@ -9,7 +9,7 @@ import pytest
 
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.errors import ConfigError
-from xbot_core.services import history
+from xbot_core.services.simulation import history
 
 pytestmark = [pytest.mark.db]
 CFG = history.HistoryConfig(seed=11, handle="hist_test", end_day=date(2026, 1, 7), days=8, posts_per_day=6)

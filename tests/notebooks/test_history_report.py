@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.x_analytics_data import import_legacy
 from xbot_core.cli import app
-from xbot_core.services.history_report import load_history
+from xbot_core.services.reporting.history_report import load_history
 from xbot_core.settings import get_settings
 
 pytestmark = [pytest.mark.db, pytest.mark.notebooks, pytest.mark.slow]

@@ -38,7 +38,8 @@ def _mature_rewards(db_url: str) -> tuple[np.ndarray, np.ndarray]:
 def test_plan_check_uses_the_accounts_cv(report_env: Path, sim_history: dict[str, Any], db_url: str) -> None:
     from xbot_core.cli import app
     from xbot_core.domain.stats import mde
-    from xbot_core.services import experiment_power, wiring
+    from xbot_core.services import wiring
+    from xbot_core.services.read import experiment_power
     from xbot_core.settings import get_settings
 
     result = CliRunner().invoke(app, ["plan", "check", "--data", "simulated"])

@@ -50,7 +50,7 @@ def source(report_env: Path, sim_history: dict[str, Any]) -> Any:
 
 def test_default_plan_is_not_enough_data(source: Any, db_url: str) -> None:
     from xbot_core.domain import stats
-    from xbot_core.services import report_experiment as rx
+    from xbot_core.services.reporting import report_experiment as rx
 
     report = rx.build(source, PLAN_START, plan=_configured_plan())
     counts = _mature_counts(db_url)
@@ -88,7 +88,7 @@ def test_default_plan_is_not_enough_data(source: Any, db_url: str) -> None:
 def test_with_enough_data_the_report_compares(source: Any) -> None:
     """A plan whose target (±200 %) the history already reaches: p-values, CIs, guardrails and a decision."""
     from xbot_core.domain.experiments import load_plan
-    from xbot_core.services import report_experiment as rx
+    from xbot_core.services.reporting import report_experiment as rx
     from xbot_core.settings import get_settings
 
     plan = load_plan(get_settings().experiment_plan)
@@ -110,8 +110,8 @@ def test_with_enough_data_the_report_compares(source: Any) -> None:
 def test_an_empty_window_says_so_in_one_sentence(source: Any) -> None:
     from IPython.display import Markdown
 
-    from xbot_core.services import charts_experiment, report_tables
-    from xbot_core.services import report_experiment as rx
+    from xbot_core.services.reporting import charts_experiment, report_tables
+    from xbot_core.services.reporting import report_experiment as rx
 
     report = rx.build(source, date(2025, 6, 1), plan=_configured_plan())
     assert report.experiments.is_empty() and report.summary == []
@@ -128,14 +128,15 @@ def test_an_empty_window_says_so_in_one_sentence(source: Any) -> None:
 
 
 def test_notebooks_default_to_the_accounts_latest_data(source: Any) -> None:
-    from xbot_core.services import report_daily
-    from xbot_core.services import report_experiment as rx
+    from xbot_core.services.reporting import report_daily
+    from xbot_core.services.reporting import report_experiment as rx
 
     assert rx.default_start(source, "", 7) == PLAN_START  # 7 days ending with the last post (2026-01-07)
     assert report_daily.default_day(source, "") == date(2026, 1, 7)
     assert rx.default_start(source, "2025-12-01", 7) == date(2025, 12, 1)
     # reward analysis and bandit diagnostics take the same default; an empty window names the command
-    from xbot_core.services import analytics, report_bandit, report_reward
+    from xbot_core.services.read import analytics
+    from xbot_core.services.reporting import report_bandit, report_reward
 
     assert analytics.report_day(source, "") == date(2026, 1, 7)
     assert analytics.report_day(source, "2025-06-01") == date(2025, 6, 1)

@@ -16,15 +16,15 @@ pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def source(db_url: str, sim_history: dict[str, Any]):  # type: ignore[no-untyped-def]
-    from xbot_core.services import analytics
+    from xbot_core.services.read import analytics
 
     return analytics.open_source(SIM_HANDLE, simulated=True, url=db_url)
 
 
 def test_bandit_report_arm_values_and_crossfitted_policies(source: Any) -> None:
     from xbot_core.domain.catalog import ArmCatalog
-    from xbot_core.services import report_bandit
-    from xbot_core.services.analytics import Window, active_reward_version
+    from xbot_core.services.read.analytics import Window, active_reward_version
+    from xbot_core.services.reporting import report_bandit
 
     report = report_bandit.build(source, SIM_END, days=14, seed=7)
     values = report.arm_values
@@ -55,7 +55,7 @@ def test_bandit_report_arm_values_and_crossfitted_policies(source: Any) -> None:
 
 
 def test_reward_what_if_is_ope_on_a_fixed_outcome(source: Any) -> None:
-    from xbot_core.services import report_reward
+    from xbot_core.services.reporting import report_reward
 
     report = report_reward.build(source, SIM_END, days=7, weights=ACTIVE, seed=7)
     w = report.what_if

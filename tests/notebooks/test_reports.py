@@ -22,7 +22,7 @@ COMMON = {"simulated": True, "seed": 7}
 @pytest.fixture(scope="session")
 def rendered(report_env: Path, sim_history: dict[str, Any]) -> dict[str, Any]:
     """Render every report notebook once (kind → Rendered)."""
-    from xbot_core.services import reports
+    from xbot_core.services.reporting import reports
     from xbot_core.settings import get_settings
 
     plan_start = date(2026, 1, 1)  # the last seven days of the simulated history
@@ -86,7 +86,9 @@ def _axis_labels(page: Any, chart_index: int) -> list[list[str]]:
 @pytest.mark.browser
 def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: OfflinePage, db_url: str) -> None:
     """Moving the sliders in the HTML re-ranks the arms exactly as the kernel-side ranking does."""
-    from xbot_core.services import analytics, report_reward, wiring
+    from xbot_core.services import wiring
+    from xbot_core.services.read import analytics
+    from xbot_core.services.reporting import report_reward
     from xbot_core.settings import get_settings
 
     offline_page.open(rendered["reward"].html)
@@ -173,7 +175,7 @@ def test_pages_show_no_raw_frames(rendered: dict[str, Any], offline_page: Offlin
 
 @pytest.mark.browser
 def test_experiment_page_opens_with_what_to_do(rendered: dict[str, Any], offline_page: OfflinePage) -> None:
-    from xbot_core.services import report_experiment as rx
+    from xbot_core.services.reporting import report_experiment as rx
 
     offline_page.open(rendered["experiment"].html)
     text = offline_page.page.inner_text("body")
@@ -196,7 +198,7 @@ def test_experiment_page_opens_with_what_to_do(rendered: dict[str, Any], offline
 def test_daily_page_labels_provisional_figures(rendered: dict[str, Any], offline_page: OfflinePage) -> None:
     """The simulated history's last posts (SIM_END evening) have no T+24h pass yet: their figures are
     labelled provisional and the page says how many posts are still maturing."""
-    from xbot_core.services.report_tables_daily import PROVISIONAL_NOTE
+    from xbot_core.services.reporting.report_tables_daily import PROVISIONAL_NOTE
 
     offline_page.open(rendered["daily"].html)
     text = offline_page.page.inner_text("body")
@@ -208,8 +210,8 @@ def test_daily_page_labels_provisional_figures(rendered: dict[str, Any], offline
 def test_daily_report_on_a_warm_kernel_is_the_same(rendered: dict[str, Any], tmp_path: Path) -> None:
     """The demo renders on kernels started ahead with the report libraries imported: the report is the
     one a kernel of its own gives, and the kernel is shut down after its one notebook."""
-    from xbot_core.services import reports
-    from xbot_core.services.report_kernels import WarmRenderer
+    from xbot_core.services.reporting import reports
+    from xbot_core.services.reporting.report_kernels import WarmRenderer
     from xbot_core.settings import get_settings
 
     kernels: list[Any] = []
@@ -232,7 +234,7 @@ def test_daily_report_on_a_warm_kernel_is_the_same(rendered: dict[str, Any], tmp
 
 def test_a_kernel_that_cannot_warm_up_is_a_report_error() -> None:
     from xbot_core.errors import ReportError
-    from xbot_core.services.report_kernels import start_warm_kernel
+    from xbot_core.services.reporting.report_kernels import start_warm_kernel
 
     with pytest.raises(ReportError, match="no_such_module_for_xbot"):
         start_warm_kernel(modules=("no_such_module_for_xbot",), timeout_s=120)

@@ -86,7 +86,7 @@ def reserve_until_refused(
     from psycopg_pool import ConnectionPool
 
     from xbot_core.errors import BudgetExceededError
-    from xbot_core.services.budget import BudgetedLLM
+    from xbot_core.services.operations.budget import BudgetedLLM
     from xbot_core.settings import load_settings
 
     class _NoCalls:

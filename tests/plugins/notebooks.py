@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def sim_history(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """14 days × 16 posts of simulated history (seed 7) and its ground-truth JSON file."""
-    from xbot_core.services import history
+    from xbot_core.services.simulation import history
 
     cfg = history.HistoryConfig(seed=7, handle=SIM_HANDLE, end_day=SIM_END, days=14, posts_per_day=16)
     with psycopg.connect(db_url) as conn:

@@ -10,7 +10,8 @@ import pytest
 
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.errors import ConfigError
-from xbot_core.services import analytics, report_experiment, report_reward
+from xbot_core.services.read import analytics
+from xbot_core.services.reporting import report_experiment, report_reward
 
 
 def test_render_quotes_like_psql_and_leaves_casts_alone() -> None:

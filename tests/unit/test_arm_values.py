@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from xbot_core.domain.catalog import ArmCatalog
-from xbot_core.services import arm_values
+from xbot_core.services.read import arm_values
 
 CATALOG = ArmCatalog(
     content_type=("tip", "story"), hook_pattern=("how_to", "bold_claim"), timing_slot=("morning",)

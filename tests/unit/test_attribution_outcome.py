@@ -11,7 +11,7 @@ from xbot_core.adapters.db.repositories import PendingPass
 from xbot_core.adapters.x_browser.models import Metrics
 from xbot_core.domain.attribution import Attribution
 from xbot_core.domain.reward import RewardVersion
-from xbot_core.services.collection import _outcome
+from xbot_core.services.loop.collection import _outcome
 
 T = datetime(2026, 1, 6, 9, tzinfo=UTC)
 PASS = PendingPass(uuid.uuid4(), 1, "123", None, T, True, 2, T + timedelta(hours=24))

@@ -7,7 +7,7 @@ import json
 import altair as alt
 import polars as pl
 
-from xbot_core.services import charts
+from xbot_core.services.reporting import charts
 
 ARMS = pl.DataFrame(
     {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from xbot_core.services.report_daily import engagement_summary, mature_posts
+from xbot_core.services.reporting.report_daily import engagement_summary, mature_posts
 
 
 def posts() -> pl.DataFrame:

@@ -13,7 +13,7 @@ from xbot_core.domain.catalog import SCOPES
 from xbot_core.domain.experiments import assign
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.errors import ConfigError
-from xbot_core.services import history_sim as hs
+from xbot_core.services.simulation import history_sim as hs
 
 SMALL = hs.HistoryConfig(seed=11, handle="hist_unit", end_day=date(2026, 1, 7), days=8, posts_per_day=6)
 WIDE = hs.HistoryConfig(seed=3, handle="hist_wide", end_day=date(2026, 1, 7), days=7, posts_per_day=400)

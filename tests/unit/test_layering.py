@@ -134,3 +134,26 @@ def test_services_never_look_settings_up() -> None:
     assert "xbot_core.settings.get_settings" in imports_of(
         "def f():\n    from xbot_core.settings import get_settings", "xbot_core.services"
     )
+
+
+def test_read_models_and_reports_never_import_the_use_cases() -> None:
+    """services/read and services/reporting only read: never the loop, operations or simulation."""
+    writers = ("xbot_core.services.loop", "xbot_core.services.operations", "xbot_core.services.simulation")
+    for folder in ("xbot_core/services/read", "xbot_core/services/reporting"):
+        assert violations(folder, lambda n: within(n, writers)) == []
+
+
+def test_use_cases_reach_the_database_through_repositories() -> None:
+    """Use cases (loop, operations, simulation) run no named query: adapters/db's repositories do."""
+    for role in ("loop", "operations", "simulation"):
+        folder = f"xbot_core/services/{role}"
+        assert violations(folder, lambda n: within(n, ("xbot_core.adapters.db.queries",))) == []
+
+
+def test_services_are_split_by_role() -> None:
+    """services/ holds only the step entry points and their wiring at its top; the rest is in role folders."""
+    top = sorted(p.name for p in (ROOT / "xbot_core" / "services").glob("*.py"))
+    assert top == ["__init__.py", "steps.py", "wiring.py", "x_backend.py"]
+    services = ROOT / "xbot_core" / "services"
+    roles = sorted(p.name for p in services.iterdir() if (p / "__init__.py").is_file())
+    assert roles == ["loop", "operations", "read", "reporting", "simulation"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xbot_core.adapters.db.arrow_reader import END_OF_TABLE, page_ranges, tid
-from xbot_core.services.outcome_loader import choose
+from xbot_core.services.read.outcome_loader import choose
 
 
 def test_page_ranges_cover_the_table_and_run_to_its_end() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from xbot_core import package_data as pd
 from xbot_core.adapters.db import migrations, queries
-from xbot_core.services import analytics, reports
+from xbot_core.services.read import analytics
+from xbot_core.services.reporting import reports
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 

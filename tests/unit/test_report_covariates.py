@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from xbot_core.services.report_experiment import covariates
+from xbot_core.services.reporting.report_experiment import covariates
 
 
 def test_covariates_drop_the_experiment_scope_singletons_and_collinear_levels():
@@ -50,7 +50,7 @@ def test_a_column_that_pins_one_post_is_dropped():
 
 
 def test_followers_at_post_is_the_last_snapshot_before_it_and_keeps_row_order():
-    from xbot_core.services.report_experiment import with_followers
+    from xbot_core.services.reporting.report_experiment import with_followers
 
     t = [datetime(2026, 1, 5, h, tzinfo=UTC) for h in (8, 9, 10, 11)]
     posts = pl.DataFrame({"decision_id": ["late", "early", "unposted"], "posted_at": [t[3], t[1], None]})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from xbot_core.services import reports
+from xbot_core.services.reporting import reports
 
 
 def _rendered(out: Path, spec: reports.ReportSpec, handle: str | None) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from xbot_core.services.report_tables import DASH, count, num, pct, pct_range, pvalue, table, when
+from xbot_core.services.reporting.report_tables import DASH, count, num, pct, pct_range, pvalue, table, when
 
 
 @pytest.mark.parametrize("missing", [None, math.nan, math.inf])
@@ -33,7 +33,7 @@ def test_table_html_has_no_frame_repr():
 
 
 def test_daily_kpi_formats_by_metric():
-    from xbot_core.services.report_tables_daily import _kpi
+    from xbot_core.services.reporting.report_tables_daily import _kpi
 
     assert _kpi("followers", 1234.0) == "1,234" and _kpi("followers gained today", 3.0) == "+3"
     assert _kpi("followers gained 7d", None) == DASH and _kpi("FPKI 7d", 1.23456) == "1.23"

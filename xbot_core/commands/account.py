@@ -10,7 +10,7 @@ import typer
 from xbot_core.adapters.db import accounts_repo
 from xbot_core.adapters.db.accounts_repo import NewAccount
 from xbot_core.adapters.db.connection import connect, database_url
-from xbot_core.services import accounts
+from xbot_core.services.operations import accounts
 from xbot_core.settings import get_settings
 
 # `--account` on every step command: another account's row supplies its settings (default: the configured one)

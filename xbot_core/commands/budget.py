@@ -19,7 +19,7 @@ def budget(
 
     from xbot_core.adapters.x_api.budget import x_api_budget_fields
     from xbot_core.services import wiring
-    from xbot_core.services.budget import account_budget, budget_status
+    from xbot_core.services.operations.budget import account_budget, budget_status
     from xbot_core.settings import get_settings
 
     with wiring.open_deps(get_settings(), account) as deps:

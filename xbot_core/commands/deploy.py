@@ -21,7 +21,7 @@ def deploy(
         raise typer.Exit(2)
     _import_flows()
     from flows.deploy import deploy_all, ensure_process_pool
-    from xbot_core.services.accounts import scheduled
+    from xbot_core.services.operations.accounts import scheduled
 
     created = ensure_process_pool(pool)
     typer.echo(f"work pool {pool}: {'created' if created else 'exists'} (type process)")

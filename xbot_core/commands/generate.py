@@ -22,7 +22,7 @@ def generate(
 ) -> None:
     """Plan, generate, validate and queue posts; prints one line per decision and the day's LLM budget."""
     from xbot_core.services import steps, wiring
-    from xbot_core.services.budget import budget_status
+    from xbot_core.services.operations.budget import budget_status
     from xbot_core.settings import get_settings
 
     with wiring.open_deps(get_settings(), account) as deps:

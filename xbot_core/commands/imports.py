@@ -42,7 +42,7 @@ def x_analytics(
     import psycopg
 
     from xbot_core.adapters.db.connection import database_url
-    from xbot_core.services.imports import import_exports
+    from xbot_core.services.operations.imports import import_exports
 
     if classify not in ("rules", "llm"):
         raise ConfigError(f"--classify must be rules or llm, got {classify!r}")
@@ -70,7 +70,7 @@ def x_analytics(
     if classify == "llm":
         from xbot_core.adapters.db.connection import open_pool
         from xbot_core.services import wiring
-        from xbot_core.services.classify import classify_account
+        from xbot_core.services.operations.classify import classify_account
 
         with open_pool(database_url(settings), max_size=2) as pool:
             llm = wiring.budgeted_llm(pool, settings, result.account_id)

@@ -15,7 +15,9 @@ import typer
 
 from xbot_core.commands.account import AccountOption
 from xbot_core.errors import ConfigError
-from xbot_core.services import ops, posting, steps, wiring
+from xbot_core.services import steps, wiring
+from xbot_core.services.loop import posting
+from xbot_core.services.operations import ops
 from xbot_core.settings import get_settings
 
 

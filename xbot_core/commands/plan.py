@@ -32,7 +32,8 @@ def check(
     """Per experiment: expected posts per arm, the MDE at the account's reward CV, what the target needs."""
     from xbot_core.domain.experiments import load_plan
     from xbot_core.domain.plan_power import PILOT_WARNING, describe
-    from xbot_core.services import experiment_power, wiring
+    from xbot_core.services import wiring
+    from xbot_core.services.read import experiment_power
 
     settings = get_settings()
     path = plan or settings.experiment_plan

@@ -112,7 +112,7 @@ def history(
     ] = None,
 ) -> None:
     """What drove follows, profile visits and engagement in the account's own imported posts."""
-    from xbot_core.services import reports
+    from xbot_core.services.reporting import reports
 
     settings = get_settings()
     spec = reports.history_spec(account.removeprefix("@"), _day(since, "--since"), _day(until, "--until"))
@@ -134,7 +134,7 @@ def simulate(
     import psycopg
 
     from xbot_core.adapters.db.connection import database_url
-    from xbot_core.services import history
+    from xbot_core.services.simulation import history
 
     settings = get_settings()
     end_day = _day(end, "--end") or date.today()

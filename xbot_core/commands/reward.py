@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from xbot_core.adapters.db.connection import connect, database_url
-from xbot_core.services import rewards
+from xbot_core.services.operations import rewards
 from xbot_core.settings import get_settings
 
 app = typer.Typer(help="Reward versions: immutable weights and reference scales.", no_args_is_help=True)

@@ -131,7 +131,7 @@ def calibrate(
     the account's imported real history and write an audience file for `xbot sandbox --audience FILE` and
     `xbot demo --audience FILE`. Arms and their ground truth stay the template's."""
     from xbot_core.adapters.db.connection import database_url
-    from xbot_core.services.calibration import calibrate as fit
+    from xbot_core.services.simulation.calibration import calibrate as fit
 
     settings = get_settings()
     target = out or settings.data_dir / "sandbox" / f"audience-{account}.toml"

@@ -34,7 +34,7 @@ def serve(
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows import serve as flows_serve
-    from xbot_core.services.accounts import scheduled
+    from xbot_core.services.operations.accounts import scheduled
     from xbot_core.settings import get_settings
 
     settings = get_settings()

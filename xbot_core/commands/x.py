@@ -10,7 +10,7 @@ import typer
 
 from xbot_core.commands.account import AccountOption
 from xbot_core.errors import XbotError
-from xbot_core.services.accounts import settings_for_handle
+from xbot_core.services.operations.accounts import settings_for_handle
 from xbot_core.settings import Settings, get_settings
 
 app = typer.Typer(help="The X session used by the browser adapter.", no_args_is_help=True)
@@ -140,7 +140,7 @@ def check(
 def _deep(settings: Settings) -> bool:
     """Run the deep check through the configured X client; prints one line, False when anything is missing."""
     from xbot_core.services import wiring
-    from xbot_core.services.x_check import deep_check
+    from xbot_core.services.operations.x_check import deep_check
 
     async def go() -> bool:
         with wiring.open_deps(settings) as deps:

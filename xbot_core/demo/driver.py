@@ -37,7 +37,7 @@ from xbot_core.errors import XbotError
 from xbot_core.sandbox.process import SandboxProcess
 from xbot_core.sandbox.token import admin_headers, admin_token_file, token_file_for
 from xbot_core.services import steps, wiring
-from xbot_core.services.report_kernels import WarmRenderer
+from xbot_core.services.reporting.report_kernels import WarmRenderer
 from xbot_core.settings import Settings
 
 RESET_QUERIES = (

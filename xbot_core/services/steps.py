@@ -23,11 +23,12 @@ from xbot_core.domain.drift import DriftConfig
 from xbot_core.domain.experiments import load_plan
 from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.errors import BudgetExceededError, CircuitOpenError, QuotaExceededError, SessionExpiredError
-from xbot_core.services import collection, learning, planning, posting
+from xbot_core.services.loop import collection, learning, planning, posting
 from xbot_core.settings import Settings
 
 if TYPE_CHECKING:  # generation (sklearn) and reports (nbformat) load slowly: imported by their steps only
-    from xbot_core.services import generation, reports
+    from xbot_core.services.loop import generation
+    from xbot_core.services.reporting import reports
 
 # errors a retry cannot fix: an expired session needs `xbot x login`, quota/budget need a person or a new day
 NEEDS_A_PERSON: tuple[type[BaseException], ...] = (
@@ -101,7 +102,7 @@ def plan_step(
     `experiment_start` stores the configured experiment plan from that day (idempotent: pass the same day);
     `topics` default to the built-in list.
     """
-    from xbot_core.services import generation
+    from xbot_core.services.loop import generation
 
     at = deps.now(now)
     experiments = _ensure_experiments(deps, experiment_start) if experiment_start is not None else None
@@ -267,8 +268,8 @@ def report_step(
     """Render the `kind` reports (daily | experiment | reward | bandit | all) for `day` (default: yesterday
     by the clock); the experiment report covers the 7 days from `start` (default: 6 days before `day`).
     `simulated` overrides the configured data kind (`xbot report --data`); `kernel` is a started kernel
-    for a one-report kind (services/report_kernels.py)."""
-    from xbot_core.services import reports
+    for a one-report kind (Noneservices/reporting/report_kernels.py)."""
+    from xbot_core.services.reporting import reports
 
     day = day or deps.now(now).date() - timedelta(days=1)
     rendered = reports.render_kind(

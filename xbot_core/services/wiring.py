@@ -25,13 +25,14 @@ from xbot_core.adapters.db.repositories import ensure_account
 from xbot_core.adapters.x_browser.models import XClient
 from xbot_core.domain.bandit import BanditConfig
 from xbot_core.domain.drift import DriftConfig
-from xbot_core.services import accounts, analytics
-from xbot_core.services.analytics import Source
+from xbot_core.services.operations import accounts
+from xbot_core.services.read import analytics
+from xbot_core.services.read.analytics import Source
 from xbot_core.services.steps import StepDeps
 from xbot_core.settings import Settings
 
 if TYPE_CHECKING:
-    from xbot_core.services.generation import GenerationLLM
+    from xbot_core.services.loop.generation import GenerationLLM
 
 
 def analytics_source(settings: Settings, handle: str | None = None, *, simulated: bool) -> Source:
@@ -108,7 +109,7 @@ def _budgeted_llm(
 ) -> GenerationLLM:
     """The LLM under the day's budget and the account's share of it (settings carry the share)."""
     from xbot_core.adapters.llm.client import OpenAIChatClient
-    from xbot_core.services.budget import BudgetedLLM
+    from xbot_core.services.operations.budget import BudgetedLLM
 
     return BudgetedLLM(
         pool, OpenAIChatClient.from_settings(settings), settings, now=clock.now, account_id=account_id

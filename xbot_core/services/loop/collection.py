@@ -30,7 +30,7 @@ from xbot_core.domain.attribution import (
 from xbot_core.domain.completeness import missing_metrics
 from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion
 from xbot_core.errors import BrowserError, SessionExpiredError
-from xbot_core.services.rewards import version_for
+from xbot_core.services.operations.rewards import version_for
 from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.collect")

@@ -31,12 +31,12 @@ from xbot_core.domain.features import (
 from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import BudgetExceededError, CircuitOpenError, ConfigError, LLMError, QuotaExceededError
-from xbot_core.services.planning import record_assignment
+from xbot_core.services.loop.planning import record_assignment
 from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.generation")
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DEFAULT_TOPICS: tuple[str, ...] = (
     "shipping small changes",
     "code review",
@@ -51,7 +51,7 @@ RECENT_LIMIT = 2000  # posts compared for novelty; 30 days of a busy account
 
 
 class GenerationLLM(Protocol):
-    """The budgeted LLM (xbot_core.services.budget.BudgetedLLM) as the generator uses it."""
+    """The budgeted LLM (xbot_core.services.operations.budget.BudgetedLLM) as the generator uses it."""
 
     model: str
 

@@ -17,7 +17,7 @@ from xbot_core.domain.history_prior import HistoryObservation, check_weight, his
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
 from xbot_core.errors import ConfigError
-from xbot_core.services.classify import cached_labels
+from xbot_core.services.operations.classify import cached_labels
 
 
 @dataclass(frozen=True)

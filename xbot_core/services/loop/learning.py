@@ -26,8 +26,8 @@ from xbot_core.domain.drift import ArmDrift, DriftConfig, arm_drift
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
 from xbot_core.errors import ConfigError
-from xbot_core.services.history_prior import load_prior
-from xbot_core.services.rewards import version_for
+from xbot_core.services.loop.history_prior import load_prior
+from xbot_core.services.operations.rewards import version_for
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def learn(
     account's version (None: the active one).
 
     With `history_prior_weight` W the posteriors start from the account's imported history, each post counting
-    W of a live one (services/history_prior.py); then even a run with too few live outcomes writes the arms
+    W of a live one (Noneloop/history_prior.py); then even a run with too few live outcomes writes the arms
     (from the prior alone), so the bot starts from what the history says."""
     cfg = cfg or BanditConfig()
     catalog = catalog or ArmCatalog()

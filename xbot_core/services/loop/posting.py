@@ -25,7 +25,8 @@ from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.x_browser.models import PostRef, TimelinePost, XClient
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import RateLimitedError, SessionExpiredError
-from xbot_core.services import collection, ops
+from xbot_core.services.loop import collection
+from xbot_core.services.operations import ops
 from xbot_core.settings import Settings
 
 log = logging.getLogger("xbot.posting")

@@ -68,7 +68,7 @@ def add(conn: psycopg.Connection, new: NewAccount) -> int:
     (nothing written)."""
     new = validate_new(new)
     if new.reward_version is not None:
-        from xbot_core.services.rewards import list_versions
+        from xbot_core.services.operations.rewards import list_versions
 
         known = [v.reward.version for v in list_versions(conn)]
         if new.reward_version not in known:

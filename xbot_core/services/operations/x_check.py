@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.x_browser.models import Metrics, PostRef, Unavailable, XClient
 from xbot_core.domain.completeness import required_metrics
-from xbot_core.services.rewards import version_for
+from xbot_core.services.operations.rewards import version_for
 
 # Metrics field -> the outcomes column a reward version names (follows arrive as new_follows)
 REWARD_NAME = {"new_follows": "follows"}

@@ -16,8 +16,8 @@ from xbot_core.domain import stats
 from xbot_core.domain.experiments import ExperimentPlan
 from xbot_core.domain.plan_power import DEFAULT_CV, DEFAULT_CV_NOTE, ExperimentPower, plan_power
 from xbot_core.errors import ConfigError, DatabaseError
-from xbot_core.services import analytics
-from xbot_core.services.analytics import Source, Window
+from xbot_core.services.read import analytics
+from xbot_core.services.read.analytics import Source, Window
 
 MATURE_PASS = 2
 MIN_CV_POSTS = 20  # fewer mature posts give a CV too noisy to plan with
@@ -61,7 +61,7 @@ def latest_post_day(source: Source) -> date | None:
 
 def account_cv(source: Source, until: date | None = None, days: int = CV_DAYS) -> CvEstimate:
     """The CV of the account's mature rewards over the `days` days ending with its latest post."""
-    from xbot_core.services.report_daily import load_posts
+    from xbot_core.services.reporting.report_daily import load_posts
 
     end = until or latest_post_day(source)
     if end is None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 from xbot_core.adapters.db.arrow_reader import page_ranges, snapshot_reader, tid
 from xbot_core.adapters.db.connection import redact
 from xbot_core.errors import DatabaseError
-from xbot_core.services.analytics import OUTCOME_COLUMNS, ParamValue, analytics_sql, render
+from xbot_core.services.read.analytics import OUTCOME_COLUMNS, ParamValue, analytics_sql, render
 
 Strategy = Literal["pages", "lookup"]
 

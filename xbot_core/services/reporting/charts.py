@@ -255,8 +255,8 @@ def weights_widget(arms: pl.DataFrame, weights: dict[str, float]) -> Any:
     import ipywidgets as widgets
     from IPython.display import display
 
-    from xbot_core.services.report_reward import rank_arms
-    from xbot_core.services.report_tables_analysis import ranking_table
+    from xbot_core.services.reporting.report_reward import rank_arms
+    from xbot_core.services.reporting.report_tables_analysis import ranking_table
 
     sliders = {
         n: widgets.FloatSlider(

@@ -8,8 +8,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from xbot_core.services import charts
-from xbot_core.services import report_experiment as rx
+from xbot_core.services.reporting import charts
+from xbot_core.services.reporting import report_experiment as rx
 
 
 def _note(text: str = rx.NO_RESULTS) -> Any:

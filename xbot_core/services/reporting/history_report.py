@@ -18,7 +18,7 @@ from xbot_core.domain.history_analysis import (
 )
 from xbot_core.domain.history_power import STATUS_OK as POWER_OK
 from xbot_core.domain.history_power import posts_needed_table
-from xbot_core.services import analytics
+from xbot_core.services.read import analytics
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from xbot_core.domain import arm_ope, bandit, ope
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.errors import ConfigError
 from xbot_core.sandbox.token import admin_headers
-from xbot_core.services import analytics, arm_values
-from xbot_core.services.analytics import Source, Window
-from xbot_core.services.report_daily import load_posts
+from xbot_core.services.read import analytics, arm_values
+from xbot_core.services.read.analytics import Source, Window
+from xbot_core.services.reporting.report_daily import load_posts
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import polars as pl
 
 from xbot_core.domain.completeness import incomplete_share
 from xbot_core.domain.reward import RewardVersion
-from xbot_core.services import analytics
-from xbot_core.services.analytics import Source, Window
+from xbot_core.services.read import analytics
+from xbot_core.services.read.analytics import Source, Window
 
 
 @dataclass(frozen=True)

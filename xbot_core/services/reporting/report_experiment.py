@@ -7,7 +7,7 @@ or lift. At or above it: the randomization p-value and the anytime-valid interva
 rule, DECISION_RULE), the Welch CI of the lift, a t-based chance to win and risk, the SRM check, and
 FPKI / ER / reply rate as guardrails with delta-method CIs.
 
-Statistics come from xbot_core.domain.stats; tables for people from services/report_tables.py.
+Statistics come from xbot_core.domain.stats; tables for people from Noneservices/reporting/report_tables.py.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import polars as pl
 from xbot_core.domain import stats
 from xbot_core.domain.experiments import ExperimentPlan
 from xbot_core.domain.reward import RewardVersion
-from xbot_core.services import analytics, experiment_power
-from xbot_core.services.analytics import Source, Window
-from xbot_core.services.experiment_power import CvEstimate, mature
-from xbot_core.services.report_daily import load_posts
+from xbot_core.services.read import analytics, experiment_power
+from xbot_core.services.read.analytics import Source, Window
+from xbot_core.services.read.experiment_power import CvEstimate, mature
+from xbot_core.services.reporting.report_daily import load_posts
 
 SHIP, ROLL_BACK, KEEP_TESTING, NOT_ENOUGH = "ship", "roll back", "keep testing", "not enough data"
 CONTROL_LABEL = "bandit policy (includes the treatment arm)"

@@ -30,9 +30,9 @@ T = TypeVar("T")
 # notebook's namespace
 WARM_MODULES = (
     "IPython.display",
-    "xbot_core.services.analytics",
-    "xbot_core.services.charts",
-    "xbot_core.services.report_tables",
+    "xbot_core.services.read.analytics",
+    "xbot_core.services.reporting.charts",
+    "xbot_core.services.reporting.report_tables",
 )
 
 

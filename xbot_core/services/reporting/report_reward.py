@@ -21,9 +21,9 @@ import polars as pl
 from xbot_core.domain import whatif
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.reward import WEIGHT_FIELDS, RewardVersion
-from xbot_core.services import analytics, arm_values
-from xbot_core.services.analytics import TERMS, Source, Window
-from xbot_core.services.report_daily import load_posts
+from xbot_core.services.read import analytics, arm_values
+from xbot_core.services.read.analytics import TERMS, Source, Window
+from xbot_core.services.reporting.report_daily import load_posts
 
 WEIGHT_OF_TERM = dict(zip(TERMS, WEIGHT_FIELDS, strict=True))
 

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 from great_tables import GT, loc, style
 
-from xbot_core.services import report_experiment as rx
+from xbot_core.services.reporting import report_experiment as rx
 
 DASH = "—"
 DASH_NOTE = f"{DASH} not computed: too few mature posts, or no value to show (never a zero)."

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 from great_tables import GT
 
-from xbot_core.services.report_tables import DASH, count, num, table, when
+from xbot_core.services.reporting.report_tables import DASH, count, num, table, when
 
 Formatter = Callable[[Any], str]
 

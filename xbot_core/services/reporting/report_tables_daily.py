@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from great_tables import GT
 
-from xbot_core.services.report_daily import DailyReport
-from xbot_core.services.report_tables import count, num, pct, table, when
+from xbot_core.services.reporting.report_daily import DailyReport
+from xbot_core.services.reporting.report_tables import count, num, pct, table, when
 
 PROVISIONAL = "provisional"
 PROVISIONAL_NOTE = (

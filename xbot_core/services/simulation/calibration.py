@@ -27,8 +27,8 @@ from xbot_core.domain.history_arms import history_arms
 from xbot_core.errors import ConfigError
 from xbot_core.sandbox.audience import Perceived, expected_rates, expected_reach
 from xbot_core.sandbox.config import AUDIENCE_FILE, AudienceConfig, load_audience_config
-from xbot_core.services import analytics
-from xbot_core.services.classify import cached_labels
+from xbot_core.services.operations.classify import cached_labels
+from xbot_core.services.read import analytics
 
 # the sandbox's per-metric rate multipliers (sandbox/audience.py) under each rate key of the fit
 _RATE_METRIC = {

@@ -24,7 +24,7 @@ from xbot_core.domain.bandit import ArmState
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import ConfigError
-from xbot_core.services.history_sim import (
+from xbot_core.services.simulation.history_sim import (
     BASE,
     DEFAULT_PLAN,
     OTHER_RATES,
@@ -67,7 +67,7 @@ class HistoryResult:
 
     def ground_truth(self) -> dict[str, object]:
         return {
-            "source": "xbot_core.services.history",
+            "source": "xbot_core.services.simulation.history",
             "handle": self.handle,
             "reward_version": DEFAULT_VERSION.version,
             "arm_effects": self.arm_effects,

@@ -5,8 +5,8 @@ post's FPKI, retweet rate and reply rate by a fixed amount, so under reward vers
 constant to the expected reward (`arm_effects`). Decisions follow the live rules of xbot_core.domain:
 per-scope bandits (`bandit.policy_probabilities`: Thompson by Monte Carlo, ε decay), learning with a lag
 (only outcomes whose pass 2 is collected, `bandit_batch.add_outcomes`), and the 7-day experiment plan
-(`experiments.assign`, `override.marginal_probabilities`) over the last days. xbot_core.services.history
-writes the result.
+(`experiments.assign`, `override.marginal_probabilities`) over the last days.
+xbot_core.services.simulation.history writes the result.
 """
 
 from __future__ import annotations
