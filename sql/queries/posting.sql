@@ -1,4 +1,4 @@
--- Named queries of the posting, collection and ops services (xbot_core/services/{posting,collection,ops}.py).
+-- Named queries of the posting, collection and ops services (xbot_core/services/loop/{posting,collection}.py, services/operations/ops.py).
 
 -- name: lock_account_posting
 -- Serialises the cap check + claim of one account across workers and machines (released at commit).

@@ -268,7 +268,7 @@ def report_step(
     """Render the `kind` reports (daily | experiment | reward | bandit | all) for `day` (default: yesterday
     by the clock); the experiment report covers the 7 days from `start` (default: 6 days before `day`).
     `simulated` overrides the configured data kind (`xbot report --data`); `kernel` is a started kernel
-    for a one-report kind (Noneservices/reporting/report_kernels.py)."""
+    for a one-report kind (services/reporting/report_kernels.py)."""
     from xbot_core.services.reporting import reports
 
     day = day or deps.now(now).date() - timedelta(days=1)

@@ -172,7 +172,7 @@ def learn(
     account's version (None: the active one).
 
     With `history_prior_weight` W the posteriors start from the account's imported history, each post counting
-    W of a live one (Noneloop/history_prior.py); then even a run with too few live outcomes writes the arms
+    W of a live one (loop/history_prior.py); then even a run with too few live outcomes writes the arms
     (from the prior alone), so the bot starts from what the history says."""
     cfg = cfg or BanditConfig()
     catalog = catalog or ArmCatalog()

@@ -2,7 +2,7 @@
 
 Why this path: DuckDB's postgres_scanner cannot be installed offline for duckdb 2.x (ENVIRONMENT.md), and
 ADBC reads with Postgres' binary COPY straight into Arrow; the big outcomes table is read the scanner's way,
-page ranges on parallel connections (Noneservices/read/outcome_loader.py; figures: bench/load_outcomes.py).
+page ranges on parallel connections (services/read/outcome_loader.py; figures: bench/load_outcomes.py).
 Postgres SQL lives in sql/analytics/*.sql (psql-runnable, `:'name'` variables); DuckDB SQL over the loaded
 frames in sql/analytics/frames/*.sql. Every load is for one account and one side of the real/simulated line.
 """
@@ -130,7 +130,7 @@ def load(source: Source, name: str, **params: ParamValue) -> pl.DataFrame:
 
 def load_outcomes(source: Source, **params: ParamValue) -> pl.DataFrame:
     """outcomes.sql's rows and columns, read as page ranges on parallel connections or as key lookups,
-    whichever the window makes faster (Noneservices/read/outcome_loader.py; bench/load_outcomes.py)."""
+    whichever the window makes faster (services/read/outcome_loader.py; bench/load_outcomes.py)."""
     from xbot_core.services.read import outcome_loader  # it builds on this module's queries
 
     return outcome_loader.load_outcomes(source.url, {**source.params, **params})

@@ -1,4 +1,4 @@
-"""Altair charts of the history report (offline through Nonecharts.py's renderer): the monthly trend of
+"""Altair charts of the history report (offline through charts.py's renderer): the monthly trend of
 impressions and follows per 1,000, and each feature level's pooled rate with its 95 % interval."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ or lift. At or above it: the randomization p-value and the anytime-valid interva
 rule, DECISION_RULE), the Welch CI of the lift, a t-based chance to win and risk, the SRM check, and
 FPKI / ER / reply rate as guardrails with delta-method CIs.
 
-Statistics come from xbot_core.domain.stats; tables for people from Noneservices/reporting/report_tables.py.
+Statistics come from xbot_core.domain.stats; tables for people from services/reporting/report_tables.py.
 """
 
 from __future__ import annotations

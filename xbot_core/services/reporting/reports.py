@@ -1,7 +1,7 @@
 """Render report notebooks: papermill with parameters, then self-contained HTML with its lineage.
 
 The HTML has no input cells, no CDN script (template `report_templates/xbot`, extending lab), the Vega bundle
-once per page and every chart embedded in its own scope (Nonecharts.py). Outputs only meant for a live
+once per page and every chart embedded in its own scope (charts.py). Outputs only meant for a live
 JupyterLab (the bundle loader, ipywidgets, cells tagged `lab_only`) are dropped. Reports are per account:
 the file is `<stem>_<handle>.html` (e.g. `daily_report_2026-01-07_xbot_demo.html`), its lineage names the
 account, and reports/index.html lists every rendered report, grouped by account and kind, from the lineage
@@ -136,7 +136,7 @@ def lineage(spec: ReportSpec, source: analytics.Source) -> dict[str, Any]:
 def execute(spec: ReportSpec, *, timeout_s: int = 600, kernel: Any = None) -> nbformat.NotebookNode:
     """Run the notebook top to bottom with papermill; a failing cell becomes a ReportError naming it.
 
-    `kernel`: a started kernel manager to run it on (Nonereport_kernels.py: a fresh kernel, warmed
+    `kernel`: a started kernel manager to run it on (report_kernels.py: a fresh kernel, warmed
     ahead of time); None starts one."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
