@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.db import learning_repo
@@ -26,7 +27,7 @@ from xbot_core.domain.drift import ArmDrift, DriftConfig, arm_drift
 from xbot_core.domain.metrics import exposure_weight
 from xbot_core.domain.reward import RewardVersion, reward
 from xbot_core.errors import ConfigError
-from xbot_core.services.loop.history_prior import load_prior
+from xbot_core.services.loop.history_prior import HistoryPrior, load_prior
 from xbot_core.services.operations.rewards import version_for
 
 log = logging.getLogger(__name__)
@@ -176,12 +177,7 @@ def learn(
     (from the prior alone), so the bot starts from what the history says."""
     cfg = cfg or BanditConfig()
     catalog = catalog or ArmCatalog()
-    if history_prior_weight is not None and simulated:
-        raise ConfigError(
-            "--prior-from-history starts real posteriors from real imported history, but this account's "
-            "data kind is simulated (its X is the sandbox) and the two are never mixed: give the account its "
-            "real X (XBOT_X_BASE_URL=https://x.com, or `xbot account add HANDLE --x-base-url https://x.com`)"
-        )
+    _refuse_prior_on_simulated(history_prior_weight, simulated)
     with pool.connection() as conn:
         v = version_for(conn, reward_version)
         with conn.transaction():
@@ -190,71 +186,107 @@ def learn(
                 if history_prior_weight is None
                 else load_prior(conn, account_id, v, history_prior_weight, cfg, catalog)
             )
-            priors = prior.counts if prior else None
-            prior_note = f" {prior.note}" if prior else ""
+            ctx = _Learning(conn, account_id, simulated, v, now, cfg, catalog, prior)
             rows = learning_repo.learning_outcomes(conn, account_id, simulated=simulated)
             rewards = _rewards(rows, v)
-            incomplete, incomplete_note = _incomplete(rows, v)  # their rewards are None: never learned from
             usable = _latest_usable(rows, rewards)
-            run: dict[str, Any] = {
-                "account_id": account_id,
-                "simulated": simulated,
-                "reward_version": v.version,
-                "outcomes_used": len(usable),
-                "ran_at": now,
-                "outcomes_incomplete": incomplete,
-            }
-            if incomplete:
-                log.warning("learn (reward v%d): %s", v.version, incomplete_note)
+            run = _run_row(ctx, rows, usable)
             if len(usable) < min_outcomes:
-                message = INSUFFICIENT_SIMULATED if simulated else INSUFFICIENT_REAL
-                detail = f"{message}: {len(usable)} usable of {min_outcomes} needed"
-                if prior is not None:  # the arms start from the history alone until live outcomes arrive
-                    states, _ = train_states({}, v, cfg, catalog, priors)
-                    arms = _arm_rows(account_id, simulated, states, v.version, now)
-                    learning_repo.replace_arms(conn, account_id, simulated=simulated, arms=arms)
-                    message = detail = f"{detail}; arms set from the history prior:{prior_note}"
-                run_id = learning_repo.insert_training_run(
-                    conn,
-                    **run,
-                    status="insufficient_data",
-                    arms_trained=0,
-                    explore_ratio=None,
-                    message=detail,
-                )
-                log.info("%s (account=%s simulated=%s)", detail, account_id, simulated)
-                return LearnResult(
-                    "insufficient_data", message, simulated, v.version, len(usable), 0, None, run_id
-                )
+                return _insufficient(ctx, run, len(usable), min_outcomes)
             keys = [(r["decision_id"], r["collected_pass"]) for r in rows]
             learning_repo.set_rewards(conn, keys, rewards, v.version)
-            states, skipped = train_states(usable, v, cfg, catalog, priors)
-            arms = _arm_rows(account_id, simulated, states, v.version, now)
-            learning_repo.replace_arms(conn, account_id, simulated=simulated, arms=arms)
-            rng = np.random.default_rng(seed)
-            explore = float(np.mean([explore_probability(st, cfg, rng) for st in states.values()]))
-            arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
-            line = (
-                f"coeffs_updated=v{v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
-                f"{prior_note}"
-            )
-            line += _recency_note(cfg)
-            drift = drift or DriftConfig()
-            alarms = drift_alarms(usable, catalog, drift)
-            if alarms:  # in the log line (= the run's message) and as data in training_runs.drift
-                line += " drift_alarm=" + "; ".join(a.describe() for a in alarms)
-            run_id = learning_repo.insert_training_run(
-                conn,
-                **run,
-                status="trained",
-                arms_trained=arms_trained,
-                explore_ratio=explore,
-                message=line,
-                drift=drift_record(drift, alarms),
-            )
-    log.info(line)
+            result = _trained(ctx, run, usable, seed=seed, drift=drift or DriftConfig())
+    log.info(result.message)
+    return result
+
+
+@dataclass(frozen=True)
+class _Learning:
+    """What one learning run works on: its transaction, account, data kind, reward version and bandit."""
+
+    conn: psycopg.Connection
+    account_id: int
+    simulated: bool
+    v: RewardVersion
+    now: datetime
+    cfg: BanditConfig
+    catalog: ArmCatalog
+    prior: HistoryPrior | None
+
+    @property
+    def prior_note(self) -> str:
+        return f" {self.prior.note}" if self.prior else ""
+
+    def write_arms(self, states: dict[str, Any]) -> None:
+        arms = _arm_rows(self.account_id, self.simulated, states, self.v.version, self.now)
+        learning_repo.replace_arms(self.conn, self.account_id, simulated=self.simulated, arms=arms)
+
+
+def _refuse_prior_on_simulated(history_prior_weight: float | None, simulated: bool) -> None:
+    if history_prior_weight is not None and simulated:
+        raise ConfigError(
+            "--prior-from-history starts real posteriors from real imported history, but this account's "
+            "data kind is simulated (its X is the sandbox) and the two are never mixed: give the account its "
+            "real X (XBOT_X_BASE_URL=https://x.com, or `xbot account add HANDLE --x-base-url https://x.com`)"
+        )
+
+
+def _run_row(ctx: _Learning, rows: list[dict[str, Any]], usable: dict[str, Any]) -> dict[str, Any]:
+    """The training run's common columns; incomplete passes (rewards None, never learned from) logged."""
+    incomplete, incomplete_note = _incomplete(rows, ctx.v)
+    if incomplete:
+        log.warning("learn (reward v%d): %s", ctx.v.version, incomplete_note)
+    return {
+        "account_id": ctx.account_id,
+        "simulated": ctx.simulated,
+        "reward_version": ctx.v.version,
+        "outcomes_used": len(usable),
+        "ran_at": ctx.now,
+        "outcomes_incomplete": incomplete,
+    }
+
+
+def _insufficient(ctx: _Learning, run: dict[str, Any], n_usable: int, min_outcomes: int) -> LearnResult:
+    """Too few usable outcomes: record so; with a history prior the arms start from the history alone."""
+    message = INSUFFICIENT_SIMULATED if ctx.simulated else INSUFFICIENT_REAL
+    detail = f"{message}: {n_usable} usable of {min_outcomes} needed"
+    if ctx.prior is not None:
+        states, _ = train_states({}, ctx.v, ctx.cfg, ctx.catalog, ctx.prior.counts)
+        ctx.write_arms(states)
+        message = detail = f"{detail}; arms set from the history prior:{ctx.prior_note}"
+    run_id = learning_repo.insert_training_run(
+        ctx.conn, **run, status="insufficient_data", arms_trained=0, explore_ratio=None, message=detail
+    )
+    return LearnResult("insufficient_data", message, ctx.simulated, ctx.v.version, n_usable, 0, None, run_id)
+
+
+def _trained(
+    ctx: _Learning, run: dict[str, Any], usable: dict[str, Any], *, seed: int, drift: DriftConfig
+) -> LearnResult:
+    """Rebuild the arms from the usable outcomes, check drift, record the run and its log line."""
+    states, skipped = train_states(
+        usable, ctx.v, ctx.cfg, ctx.catalog, ctx.prior.counts if ctx.prior else None
+    )
+    ctx.write_arms(states)
+    rng = np.random.default_rng(seed)
+    explore = float(np.mean([explore_probability(st, ctx.cfg, rng) for st in states.values()]))
+    arms_trained = sum(1 for st in states.values() for s in st if s.pulls > 0)
+    line = f"coeffs_updated=v{ctx.v.version} arms_trained={arms_trained} explore_ratio={explore:.3f}"
+    line += ctx.prior_note + _recency_note(ctx.cfg)
+    alarms = drift_alarms(usable, ctx.catalog, drift)
+    if alarms:  # in the log line (= the run's message) and as data in training_runs.drift
+        line += " drift_alarm=" + "; ".join(a.describe() for a in alarms)
+    run_id = learning_repo.insert_training_run(
+        ctx.conn,
+        **run,
+        status="trained",
+        arms_trained=arms_trained,
+        explore_ratio=explore,
+        message=line,
+        drift=drift_record(drift, alarms),
+    )
     return LearnResult(
-        "trained", line, simulated, v.version, len(usable), arms_trained, explore, run_id, skipped
+        "trained", line, ctx.simulated, ctx.v.version, len(usable), arms_trained, explore, run_id, skipped
     )
 
 
