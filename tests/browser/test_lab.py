@@ -58,6 +58,10 @@ def lab() -> Iterator[dict[str, Any]]:
     notebooks = root / "notebooks"
     shutil.copytree(PROJECT / "notebooks", notebooks)
     token = secrets.token_hex(16)
+    # every cell in the page, not only those in view (Lab's default windowing drops off-screen cells)
+    tracker = root / "lab-settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XBOT_", "JUPYTER"))}
     env.update(
         XBOT_DATA_DIR=str(root / "xbot"),
@@ -67,6 +71,7 @@ def lab() -> Iterator[dict[str, Any]]:
         JUPYTER_TOKEN=token,  # passed in the URL below; Lab listens on 127.0.0.1 only
         JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"),
         JUPYTERLAB_WORKSPACES_DIR=str(root / "jupyter-workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(root / "lab-settings"),
     )
     t0 = time.perf_counter()
     server: subprocess.Popen[bytes] | None = None
