@@ -190,12 +190,11 @@ def test_run_all_in_lab_shows_the_demo_and_the_slider_reranks(lab: dict[str, Any
             # move the w_fpki slider to 0 (type into its readout, as a user can): the kernel re-ranks the arms
             before = _ranking(page)
             assert "story" in before or "tip" in before
-            readout = page.locator(".widget-slider .widget-readout").first
-            readout.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.type("0")
-            page.keyboard.press("Enter")
-            readout.blur()  # the readout also commits on blur
+            # the handle takes the keyboard like a user's: Home moves it to its minimum (0), committed at once
+            handle = page.locator(".widget-slider .noUi-handle").first
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            page.keyboard.press("Home")
             page.wait_for_function(
                 """([title, before]) => {
                     const out = [...document.querySelectorAll('.jp-OutputArea-output')]
