@@ -83,6 +83,7 @@ EXCLUDED: dict[str, str] = {
     "report history": "one notebook over imported rows; no X or sandbox URL on its code path",
     "report simulate": "writes a seeded simulated history and a local ground-truth file",
     "sandbox": "is the sandbox: it serves, it never requests",
+    "sandbox calibrate": "fits an audience file to imported rows in the database and writes it locally",
     "demo": "always runs against its own sandbox process (demo_settings), never the configured X",
     "lab": "JupyterLab on 127.0.0.1; the notebooks' code runs through `report all`",
     "server start": "Prefect's own server and Postgres on 127.0.0.1",
@@ -102,8 +103,9 @@ def leaf_commands() -> set[str]:
 
     def walk(cmd: object, path: tuple[str, ...]) -> None:
         subs = getattr(cmd, "commands", None)
+        if subs is None or (path and getattr(cmd, "invoke_without_command", False)):
+            out.add(" ".join(path))  # a command, or a group that runs without a subcommand (`xbot sandbox`)
         if subs is None:
-            out.add(" ".join(path))
             return
         for name, sub in subs.items():
             walk(sub, (*path, name))
