@@ -101,6 +101,7 @@ BAD: dict[str, st.SearchStrategy[str]] = {
     "openai_max_tokens": _ints_outside(16, 4096),
     "llm_daily_budget_usd": st.one_of(_non_finite, st.sampled_from(["-0.01", "lots", "1e7"])),
     "llm_budget_share": st.one_of(_non_finite, st.sampled_from(["0", "-0.1", "1.01", "half"])),
+    "history_prior_weight": st.one_of(_non_finite, st.sampled_from(["0", "-0.5", "1.5", "tenth"])),
     "llm_budget_timezone": _bad_tz,
     "llm_pricing": _bad_price_json,
     "allow_hashtags": _not_bool,
