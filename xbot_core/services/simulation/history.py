@@ -128,17 +128,8 @@ def _write_experiments(conn: psycopg.Connection, cfg: HistoryConfig, account_id:
     if cfg.plan_start is None:
         return out
     for spec, starts, ends in cfg.plan.windows(cfg.plan_start, "UTC"):
-        out[spec.name] = experiment_repo.insert_with_status(
-            conn,
-            account_id=account_id,
-            name=spec.name,
-            scope=spec.scope,
-            treatment_arm=spec.treatment_arm,
-            share=spec.share,
-            starts_at=starts,
-            ends_at=ends,
-            status="analysing" if ends <= cfg.as_of else "running",
-        )
+        status = "analysing" if ends <= cfg.as_of else "running"
+        out[spec.name] = experiment_repo.insert(conn, account_id, spec, starts, ends, status=status)
     return out
 
 
