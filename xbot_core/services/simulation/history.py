@@ -21,6 +21,7 @@ from xbot_core.adapters.db import experiment_repo
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.db.repositories import copy_frame, copy_rows, ensure_account
 from xbot_core.domain.bandit import ArmState
+from xbot_core.domain.metrics import COUNT_METRICS
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import ConfigError
@@ -234,15 +235,7 @@ def _write_outcomes(conn: psycopg.Connection, posts: pl.DataFrame, account_id: i
                 pl.lit("ok").alias("status"),
                 "due_at",
                 "collected_at",
-                "impressions",
-                "likes",
-                "retweets",
-                "replies",
-                "quotes",
-                "bookmarks",
-                "profile_visits",
-                "link_clicks",
-                "follows",
+                *COUNT_METRICS,
                 pl.lit("analytics").alias("follows_source"),
                 pl.lit("high").alias("follows_confidence"),
                 "er",
