@@ -34,20 +34,19 @@ import psycopg
 from psycopg import sql
 
 from tests.plugins.prefect import (
-    client_env,
+    AccountSandboxes,
     create_run,
     deployment_ids,
     fresh_prefect_database,
+    start_account_sandboxes,
     start_worker,
     stop_worker,
     wait_runs,
     xbot_deploy,
 )
-from tests.plugins.sandbox import RunningServer, SandboxAdmin, free_port, start_sandbox
+from tests.plugins.sandbox import free_port
 from xbot_core.adapters import prefect_server
 from xbot_core.adapters.db import embedded, migrations
-from xbot_core.sandbox.config import SandboxConfig, load_audience_config
-from xbot_core.sandbox.token import admin_token_file, write_admin_token
 
 PGDATA = Path(os.environ.get("XBOT_BENCH_PGDATA", "/tmp/xbot-bench/pgdata"))
 PREFECT_PGDATA = PGDATA.parent / "prefect-pgdata"
@@ -70,22 +69,14 @@ def fresh_database() -> str:
     return url
 
 
-def account_sandbox(handle: str, seed: int) -> RunningServer:
-    base = load_audience_config()
-    audience = base.model_copy(update={"account": base.account.model_copy(update={"handle": handle})})
-    return start_sandbox(SandboxConfig(latency_ms=0, audience=audience), seed=seed)
-
-
-async def login_all(sandboxes: dict[str, RunningServer], sessions: dict[str, Path]) -> None:
+async def login_all(accounts: AccountSandboxes) -> None:
     from playwright.async_api import async_playwright
 
     from xbot_core.adapters.x_browser.browser import launch_chromium
-    from xbot_core.adapters.x_browser.session import sandbox_login
 
     async with async_playwright() as pw:
         browser = await launch_chromium(pw, None)
-        for h, s in sandboxes.items():
-            await sandbox_login(browser, s.url, h, sessions[h])
+        await accounts.login(browser)
         await browser.close()
 
 
@@ -94,34 +85,11 @@ def main(counts: list[int], limit: int) -> None:
     db = fresh_database()
     prefect_url, prefect_libpq = fresh_prefect_database(PREFECT_PGDATA, "prefect_capacity")
     handles = [f"cap_{i:02d}" for i in range(max(counts))]
-    sandboxes = {h: account_sandbox(h, seed=100 + i) for i, h in enumerate(handles)}
-    admin = {h: SandboxAdmin(s.url, s.token) for h, s in sandboxes.items()}
-    sessions = {h: work / "session" / f"{h}.json" for h in handles}
-    asyncio.run(login_all(sandboxes, sessions))
-    for sb in sandboxes.values():  # where the flow processes' sandbox clock finds each sandbox's admin token
-        write_admin_token(admin_token_file(work / "data", int(sb.url.rsplit(":", 1)[1])), sb.token)
-    default = handles[0]
-    with psycopg.connect(db) as conn:
-        for h in handles[1:]:
-            conn.execute(
-                "INSERT INTO accounts (handle, x_base_url, session_file, timezone)"
-                " VALUES (%s, %s, %s, 'UTC')",
-                (h, sandboxes[h].url, str(sessions[h])),
-            )
+    accounts = start_account_sandboxes({h: 100 + i for i, h in enumerate(handles)}, work / "session")
+    asyncio.run(login_all(accounts))
+    accounts.register(db, work / "data")
     state = prefect_server.start(work / "prefect", prefect_url, port=free_port())
-    env = client_env(
-        state.api_url,
-        db,
-        account_handle=default,
-        x_base_url=sandboxes[default].url,
-        x_session_file=str(sessions[default]),
-        openai_base_url=sandboxes[default].url + "/v1",
-        openai_api_key="sandbox-key",
-        clock="sandbox",
-        data_dir=str(work / "data"),
-        min_post_interval_s="0",
-        max_posts_per_hour="10",
-    )
+    env = accounts.client_env(state.api_url, db, work / "data")
     os.environ.update(env)  # the planning below runs in this process with the workers' settings
     worker = None
     rows: list[Row] = []
@@ -134,8 +102,7 @@ def main(counts: list[int], limit: int) -> None:
         worker = start_worker(POOL, "one", env, work / "worker.log", queues=(QUEUE,), limit=limit)
         clock = datetime(2026, 1, 6, tzinfo=UTC)
         for n in counts:
-            accounts = handles[:n]
-            due = plan_one_each(accounts, default, clock, seed=100 * n)
+            due = plan_one_each(handles[:n], accounts.default, clock, seed=100 * n)
             clock = max(due, clock) + timedelta(minutes=1)
             for label, flow, params, after in (
                 ("post, 1 due", "post_due", {"max_posts": 1}, timedelta(0)),
@@ -143,15 +110,12 @@ def main(counts: list[int], limit: int) -> None:
                 ("collect, 1 due", "collect_metrics", {}, timedelta(hours=1)),
             ):
                 clock += after
-                for i, h in enumerate(accounts):  # separate X's: one second apart, so post ids never collide
-                    admin[h].set_clock((clock + timedelta(seconds=i)).isoformat())
+                accounts.set_clocks(clock)
                 t0 = time.perf_counter()
                 with TreeCPU(worker.pid) as sampled:
                     runs = [
-                        create_run(
-                            state.api_url, deployment[(flow, flow if h == default else h)], params, QUEUE
-                        )
-                        for h in accounts
+                        create_run(state.api_url, deployment[accounts.deployment(flow, h)], params, QUEUE)
+                        for h in handles[:n]
                     ]
                     states = wait_runs(state.api_url, runs, timeout=3600)
                     elapsed = time.perf_counter() - t0
@@ -169,8 +133,7 @@ def main(counts: list[int], limit: int) -> None:
         if worker is not None:
             stop_worker(worker)
         prefect_server.stop(work / "prefect")
-        for s in sandboxes.values():
-            s.stop()
+        accounts.stop()
         with psycopg.connect(prefect_libpq, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS prefect_capacity WITH (FORCE)")
     report(rows, limit)

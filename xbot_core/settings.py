@@ -380,11 +380,14 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def x_target(self) -> str:
+        """The configured X: the site for the browser backend, the API base URL for the API backend."""
+        return self.x_api_base_url if self.x_backend == "api" else self.x_base_url
+
+    @property
     def x_is_sandbox(self) -> bool:
-        """Whether the configured X target (the site for the browser backend, the API base URL for the API
-        backend) is the sandbox: the data kind (simulated) follows from it."""
-        target = self.x_api_base_url if self.x_backend == "api" else self.x_base_url
-        return is_sandbox_target(target, self.sandbox_host, self.sandbox_port)
+        """Whether the configured X target is the sandbox: the data kind (simulated) follows from it."""
+        return is_sandbox_target(self.x_target, self.sandbox_host, self.sandbox_port)
 
     @property
     def sandbox_x_url(self) -> str | None:

@@ -1,12 +1,5 @@
 -- Named queries of the simulated history generator (xbot_core/services/simulation/history.py).
 
--- name: history_insert_experiment
-INSERT INTO experiments (account_id, name, scope, treatment_arm, share, starts_at, ends_at, status)
-VALUES (%(account_id)s, %(name)s, %(scope)s, %(treatment_arm)s, %(share)s, %(starts_at)s, %(ends_at)s,
-        %(status)s)
-ON CONFLICT (account_id, name, starts_at) DO UPDATE SET status = EXCLUDED.status
-RETURNING experiment_id;
-
 -- name: history_simulated_rows
 SELECT count(*) FROM content_metadata WHERE account_id = %(account_id)s AND simulated;
 

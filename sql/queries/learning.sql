@@ -75,9 +75,14 @@ RETURNING run_id;
 SELECT timezone FROM accounts WHERE account_id = %(account_id)s;
 
 -- name: experiment_insert
-INSERT INTO experiments (account_id, name, scope, treatment_arm, share, starts_at, ends_at)
-VALUES (%(account_id)s, %(name)s, %(scope)s, %(treatment_arm)s, %(share)s, %(starts_at)s, %(ends_at)s)
-ON CONFLICT (account_id, name, starts_at) DO NOTHING;
+-- An experiment window (planning, the simulated history); status NULL: a new row is 'planned' and a stored
+-- one keeps its status, a given status is set on either. Returns the row's id.
+INSERT INTO experiments (account_id, name, scope, treatment_arm, share, starts_at, ends_at, status)
+VALUES (%(account_id)s, %(name)s, %(scope)s, %(treatment_arm)s, %(share)s, %(starts_at)s, %(ends_at)s,
+        COALESCE(%(status)s::text, 'planned'))
+ON CONFLICT (account_id, name, starts_at) DO UPDATE
+   SET status = COALESCE(%(status)s::text, experiments.status)
+RETURNING experiment_id;
 
 -- name: experiments_for_account
 SELECT experiment_id, name, scope, treatment_arm, share, starts_at, ends_at

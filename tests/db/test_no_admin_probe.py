@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -147,7 +148,8 @@ def test_report_notebooks_ask_no_ground_truth_of_x() -> None:
 
 @dataclass
 class Recorder:
-    """A stand-in x.com (as the HTTP proxy) and LLM endpoint on 127.0.0.1: records, answers 404."""
+    """A stand-in x.com (as the HTTP proxy) and LLM endpoint on 127.0.0.1: records, answers 404 (but for
+    the home page's timeline column)."""
 
     url: str
     seen: list[tuple[str, str]] = field(default_factory=list)  # (request target, User-Agent)
@@ -166,8 +168,9 @@ def fake_x() -> Iterator[Recorder]:
     class Handler(BaseHTTPRequestHandler):
         def _record(self) -> None:
             rec.seen.append((self.path, self.headers.get("User-Agent", "")))
-            body = b"not found"
-            self.send_response(404)
+            home = urlsplit(self.path).path == "/home"  # X's home column: `x check` goes on to --deep
+            body = b'<div data-testid="primaryColumn"></div>' if home else b"not found"
+            self.send_response(200 if home else 404)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
@@ -296,6 +299,9 @@ def test_no_cli_command_requests_admin_paths_of_x(clean_db: str, tmp_path: Path,
     print(done.stdout)  # one line per command with its exit code and seconds (shown with -s)
     ran = [line for line in done.stdout.splitlines() if line.startswith("ran ")]
     assert len(ran) == len(RUN), (done.stdout[-3000:], done.stderr[-3000:])
+    # the stand-in home page lets `x check` go on to the deep read, whose failure (no post page) is one
+    # line and exit 1, never a raw Playwright error
+    assert any(line.startswith("ran x check --deep rc 1 ") for line in ran), ran
     assert fake_x.admin() == [], f"requests to /admin on a non-sandbox X: {fake_x.admin()}"
     # the proxy is really in the path of both clients: Chromium's page loads and Python's requests
     pages = fake_x.chromium()

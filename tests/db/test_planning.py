@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from xbot_core.adapters.db import experiment_repo
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.domain.catalog import TIMING_SLOTS, ArmCatalog
 from xbot_core.domain.experiments import load_plan
@@ -157,7 +158,7 @@ def test_experiments_override_and_assign(db_pool: ConnectionPool, clean_db: str,
 def test_experiment_status_follows_its_window(
     db_pool: ConnectionPool, clean_db: str, account_id: int
 ) -> None:
-    planning.ensure_experiments(db_pool, account_id, PLAN, START)
+    stored = {e.name: e.experiment_id for e in planning.ensure_experiments(db_pool, account_id, PLAN, START)}
 
     def statuses() -> dict[str, str]:
         with psycopg.connect(clean_db) as conn:
@@ -175,6 +176,12 @@ def test_experiment_status_follows_its_window(
         conn.execute("UPDATE experiments SET status = 'shipped' WHERE name = 'question_cta'")
     planning.advance_experiment_status(db_pool, account_id, now=day(12))
     assert statuses() == {"late_evening_slot": "analysing", "question_cta": "shipped"}
+    planning.ensure_experiments(db_pool, account_id, PLAN, START)  # planning again resets no status
+    assert statuses() == {"late_evening_slot": "analysing", "question_cta": "shipped"}
+    spec, starts_at, ends_at = PLAN.windows(START)[0]
+    with psycopg.connect(clean_db) as conn:  # a given status (the simulated history's) is set; same row
+        again = experiment_repo.insert(conn, account_id, spec, starts_at, ends_at, status="stopped")
+    assert again == stored[spec.name] and statuses()[spec.name] == "stopped"
 
 
 def test_experiment_logs_the_marginal_propensity_on_trained_arms(

@@ -31,21 +31,19 @@ import psycopg
 import pytest
 
 from tests.plugins.prefect import (
-    client_env,
+    AccountSandboxes,
     create_run,
     deployment_ids,
     executed_runs,
     run_state,
+    start_account_sandboxes,
     start_worker,
     stop_worker,
     wait_runs,
     xbot_deploy,
 )
-from tests.plugins.sandbox import LoopThread, RunningServer, SandboxAdmin, free_port, start_sandbox
+from tests.plugins.sandbox import LoopThread, free_port
 from xbot_core.adapters import prefect_server
-from xbot_core.adapters.x_browser.session import sandbox_login
-from xbot_core.sandbox.config import SandboxConfig, load_audience_config
-from xbot_core.sandbox.token import admin_token_file, write_admin_token
 
 # not `db`: CI runs the db tests twice, and this one needs no second database flavour
 pytestmark = [pytest.mark.flows, pytest.mark.slow, pytest.mark.browser]
@@ -59,66 +57,32 @@ SLOW_MS = 3000  # account C's X answers slowly, so the kill lands between claim 
 
 
 @pytest.fixture()
-def sandboxes() -> Iterator[dict[str, RunningServer]]:
+def accounts(tmp_path: Path) -> Iterator[AccountSandboxes]:
     """One sandbox X per account: its own handle and audience seed."""
-    base = load_audience_config()
-    running: dict[str, RunningServer] = {}
-    try:
-        for seed, handle in enumerate(ACCOUNTS, start=11):
-            audience = base.model_copy(update={"account": base.account.model_copy(update={"handle": handle})})
-            running[handle] = start_sandbox(SandboxConfig(latency_ms=0, audience=audience), seed=seed)
-        yield running
-    finally:
-        for server in running.values():
-            server.stop()
+    running = start_account_sandboxes(
+        {h: seed for seed, h in enumerate(ACCOUNTS, start=11)}, tmp_path / "session"
+    )
+    yield running
+    running.stop()
 
 
 @pytest.mark.timeout(1500)  # its flow runs start ~10x slower when the shared 2-core machine is loaded
 def test_a_simulated_day_of_three_accounts_on_two_workers(
     clean_db: str,
     prefect_db: str,
-    sandboxes: dict[str, RunningServer],
+    accounts: AccountSandboxes,
     browser_runner: LoopThread,
     sandbox_browser: Any,
     tmp_path: Path,
 ) -> None:
     t0 = time.monotonic()
-    admin = {h: SandboxAdmin(s.url, s.token) for h, s in sandboxes.items()}
-    sessions = {h: tmp_path / "session" / f"{h}.json" for h in ACCOUNTS}
-    for h in ACCOUNTS:
-        browser_runner.run(sandbox_login(sandbox_browser, sandboxes[h].url, h, sessions[h]))
-    for s in sandboxes.values():  # where the flow processes' sandbox clock finds each sandbox's admin token
-        write_admin_token(admin_token_file(tmp_path / "data", int(s.url.rsplit(":", 1)[1])), s.token)
-    with psycopg.connect(clean_db) as conn:
-        for h in (B, C):
-            conn.execute(
-                "INSERT INTO accounts (handle, x_base_url, session_file, timezone)"
-                " VALUES (%s, %s, %s, 'UTC')",
-                (h, sandboxes[h].url, str(sessions[h])),
-            )
-
-    def set_clocks(at: datetime) -> None:
-        # separate X's share no id space: X's ids come from the post's millisecond, so each sandbox runs
-        # one second apart (ids of posts made "at once" on two sandboxes would collide)
-        for i, h in enumerate(ACCOUNTS):
-            admin[h].set_clock((at + timedelta(seconds=i)).isoformat())
+    admin = accounts.admin
+    browser_runner.run(accounts.login(sandbox_browser))
+    accounts.register(clean_db, tmp_path / "data")
 
     state = prefect_server.start(tmp_path / "prefect", prefect_db, port=free_port())
     api = state.api_url
-    env = client_env(
-        api,
-        clean_db,
-        account_handle=A,
-        x_base_url=sandboxes[A].url,
-        x_session_file=str(sessions[A]),
-        openai_base_url=sandboxes[A].url + "/v1",
-        openai_api_key="sandbox-key",
-        clock="sandbox",
-        data_dir=str(tmp_path / "data"),
-        min_post_interval_s="0",
-        max_posts_per_hour="10",
-        lease_seconds=str(LEASE_S),
-    )
+    env = accounts.client_env(api, clean_db, tmp_path / "data", lease_seconds=str(LEASE_S))
     workers: dict[str, Any] = {}
     logs = {w: tmp_path / f"{w}.log" for w in ("w1", "w2")}
     account_of: dict[str, str] = {}
@@ -133,13 +97,12 @@ def test_a_simulated_day_of_three_accounts_on_two_workers(
         timings["deploy"] = time.monotonic() - t0
 
         def run(flow: str, handle: str, params: dict[str, Any], queue: str = "shared") -> str:
-            name = flow if handle == A else handle  # the default account's deployments carry the flow's name
-            run_id = create_run(api, deployment[(flow, name)], params, queue)
+            run_id = create_run(api, deployment[accounts.deployment(flow, handle)], params, queue)
             account_of[run_id] = handle
             return run_id
 
         # 00:00: plan and generate; A and B on w2, C on w1
-        set_clocks(DAY)
+        accounts.set_clocks(DAY)
         plans = [
             run("plan_and_generate", h, {"count": 2, "seed": i}, q)
             for i, (h, q) in enumerate(((A, "w2"), (B, "w2"), (C, "w1")))
@@ -156,7 +119,7 @@ def test_a_simulated_day_of_three_accounts_on_two_workers(
         assert due < DAY + timedelta(days=1)
 
         # when every decision is due: A and B post on w1; C's post on w2 is killed mid-publish
-        set_clocks(due)
+        accounts.set_clocks(due)
         posts = [run("post_due", h, {"max_posts": 2}, "w1") for h in (A, B)]
         admin[C].faults(latency_ms=SLOW_MS)
         killed = run("post_due", C, {"max_posts": 2}, "w2")
@@ -173,7 +136,7 @@ def test_a_simulated_day_of_three_accounts_on_two_workers(
         assert set(wait_runs(api, posts).values()) == {"COMPLETED"}, _logs(logs)
 
         # after the lease: C's next post_due run (on w1, the only worker left) reconciles and posts
-        set_clocks(due + timedelta(seconds=LEASE_S + 60))
+        accounts.set_clocks(due + timedelta(seconds=LEASE_S + 60))
         recovery = run("post_due", C, {"max_posts": 2})
         assert wait_runs(api, [recovery]) == {recovery: "COMPLETED"}, _logs(logs)
         timings["posted"] = time.monotonic() - t0
@@ -183,7 +146,7 @@ def test_a_simulated_day_of_three_accounts_on_two_workers(
             last = conn.execute("SELECT max(posted_at) FROM posted_decisions").fetchone()
         assert last is not None and last[0] is not None
         end = last[0] + timedelta(hours=1, minutes=1)
-        set_clocks(end)
+        accounts.set_clocks(end)
         collects = [run("collect_metrics", h, {}) for h in ACCOUNTS]
         assert set(wait_runs(api, collects).values()) == {"COMPLETED"}, _logs(logs)
         timings["collected"] = time.monotonic() - t0

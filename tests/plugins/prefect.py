@@ -1,5 +1,5 @@
 """Prefect fixtures: one test harness (a temporary Prefect server, ~15 s to start) for the whole session, and
-the helpers of the tests that run Prefect's own server with worker processes."""
+the helpers of the tests that run Prefect's own server with worker processes (and the capacity bench)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ import pytest
 from psycopg import sql
 
 from tests.plugins.db import TEST_PGDATA
+from tests.plugins.sandbox import RunningServer, SandboxAdmin, start_sandbox
+from xbot_core.adapters.x_browser.session import sandbox_login
+from xbot_core.sandbox.config import SandboxConfig, load_audience_config
 from xbot_core.settings import PROJECT_DIR
 
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
@@ -172,3 +177,92 @@ def executed_runs(log: str) -> set[str]:
     submitted = set(re.findall(rf"submitting flow run '({_UUID})'", log))
     aborted = set(re.findall(rf"Aborted submission of flow run '({_UUID})'", log))
     return submitted - aborted
+
+
+# --- several accounts, each on a sandbox X of its own (tests/flows/test_two_workers.py, capacity bench) ---
+
+
+@dataclass
+class AccountSandboxes:
+    """One sandbox X per account (the template audience under the account's handle, its own seed), with the
+    account's session file and an admin client; the first account is the default one (XBOT_ACCOUNT_HANDLE)."""
+
+    servers: dict[str, RunningServer]
+    sessions: dict[str, Path]
+    admin: dict[str, SandboxAdmin]
+
+    @property
+    def default(self) -> str:
+        return next(iter(self.servers))
+
+    def deployment(self, flow: str, handle: str) -> tuple[str, str]:
+        """The (flow, deployment name) key of deployment_ids (the default account's: the flow's name)."""
+        return flow, flow if handle == self.default else handle
+
+    async def login(self, browser: Any) -> None:
+        """Log every account in to its sandbox through the login form; writes each session file."""
+        for handle, server in self.servers.items():
+            await sandbox_login(browser, server.url, handle, self.sessions[handle])
+
+    def register(self, database_url: str, data_dir: Path) -> None:
+        """An accounts row for every account but the default (its settings are the XBOT_ ones), and each
+        sandbox's admin token where the flow processes' sandbox clock reads it (XBOT_DATA_DIR=data_dir)."""
+        for server in self.servers.values():
+            server.write_token(data_dir)
+        with psycopg.connect(database_url) as conn:
+            for handle, server in self.servers.items():
+                if handle != self.default:
+                    conn.execute(
+                        "INSERT INTO accounts (handle, x_base_url, session_file, timezone)"
+                        " VALUES (%s, %s, %s, 'UTC')",
+                        (handle, server.url, str(self.sessions[handle])),
+                    )
+
+    def client_env(self, api_url: str, database_url: str, data_dir: Path, **xbot: str) -> dict[str, str]:
+        """client_env of the default account on its sandbox (X and LLM), on the sandboxes' virtual clock,
+        posting as often as a run asks (no minimum interval, 10 posts an hour); `xbot` adds or overrides."""
+        server = self.servers[self.default]
+        settings = {
+            "account_handle": self.default,
+            "x_base_url": server.url,
+            "x_session_file": str(self.sessions[self.default]),
+            "openai_base_url": server.url + "/v1",
+            "openai_api_key": "sandbox-key",
+            "clock": "sandbox",
+            "data_dir": str(data_dir),
+            "min_post_interval_s": "0",
+            "max_posts_per_hour": "10",
+            **xbot,
+        }
+        return client_env(api_url, database_url, **settings)
+
+    def set_clocks(self, at: datetime) -> None:
+        """Every sandbox's clock to `at`, one second apart: separate X's share no id space (X's ids come from
+        the post's millisecond), so posts made "at once" on two sandboxes would collide."""
+        for i, handle in enumerate(self.servers):
+            self.admin[handle].set_clock((at + timedelta(seconds=i)).isoformat())
+
+    def stop(self) -> None:
+        for handle, server in self.servers.items():
+            self.admin[handle].close()
+            server.stop()
+
+
+def start_account_sandboxes(seeds: Mapping[str, int], session_dir: Path) -> AccountSandboxes:
+    """A sandbox X for each {handle: audience seed}, in that order (the first is the default account); the
+    session files go in `session_dir`, one per handle."""
+    base = load_audience_config()
+    servers: dict[str, RunningServer] = {}
+    try:
+        for handle, seed in seeds.items():
+            audience = base.model_copy(update={"account": base.account.model_copy(update={"handle": handle})})
+            servers[handle] = start_sandbox(SandboxConfig(latency_ms=0, audience=audience), seed=seed)
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+    return AccountSandboxes(
+        servers,
+        {h: session_dir / f"{h}.json" for h in servers},
+        {h: SandboxAdmin(s.url, s.token) for h, s in servers.items()},
+    )

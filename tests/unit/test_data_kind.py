@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.cli_run import run_xbot
+from xbot_core.adapters.x_api import DEFAULT_CLIENT_ID, oauth2_config
 from xbot_core.errors import ConfigError
 from xbot_core.settings import is_sandbox_target, load_settings
 
@@ -51,3 +55,21 @@ def test_a_sandbox_clock_with_real_x_is_a_configuration_error() -> None:
         load_settings(_env_file=None, clock="sandbox", x_base_url="https://x.com")
     ok = load_settings(_env_file=None, clock="sandbox", x_base_url="http://127.0.0.1:40123")
     assert ok.clock == "sandbox"
+
+
+def test_x_api_login_needs_the_client_id_unless_x_is_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the sandbox keeps its stand-in id; a configured id is used as given; X (either backend's) needs one
+    sandbox = load_settings(_env_file=None, x_base_url="http://127.0.0.1:1")
+    assert oauth2_config(sandbox).client_id == DEFAULT_CLIENT_ID
+    mine = load_settings(_env_file=None, x_base_url="https://x.com", x_api_client_id="my-app")
+    assert oauth2_config(mine).client_id == "my-app"
+    api = load_settings(_env_file=None, x_backend="api", x_api_base_url="https://api.x.com")
+    with pytest.raises(ConfigError, match=r"^XBOT_X_API_CLIENT_ID is not set: X at https://api\.x\.com "):
+        oauth2_config(api)
+    # through the CLI: one config error naming the setting (exit 2), no request made, no token file
+    r = run_xbot(monkeypatch, ["x", "login", "--api"], data_dir=tmp_path, x_base_url="https://x.com")
+    assert r.exit_code == 2, r.output
+    assert "error: XBOT_X_API_CLIENT_ID is not set: X at https://x.com needs" in r.output
+    assert DEFAULT_CLIENT_ID not in r.output and not (tmp_path / "x_api").exists()

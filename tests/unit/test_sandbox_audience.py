@@ -11,7 +11,7 @@ import pytest
 
 from xbot_core.errors import ConfigError
 from xbot_core.sandbox import audience
-from xbot_core.sandbox.config import SandboxConfig, load_audience_config
+from xbot_core.sandbox.config import METRICS, SandboxConfig, load_audience_config
 from xbot_core.sandbox.state import STATE_FILE, SandboxState, SandboxStateError, best_arms
 
 CONFIG = load_audience_config()
@@ -29,20 +29,7 @@ def test_accrual_share_pinned() -> None:
 
 
 def test_accrued_counts_are_monotone_and_reach_the_final() -> None:
-    final = {
-        m: 997
-        for m in (
-            "impressions",
-            "likes",
-            "retweets",
-            "replies",
-            "quotes",
-            "bookmarks",
-            "profile_visits",
-            "link_clicks",
-            "new_follows",
-        )
-    }
+    final = dict.fromkeys(METRICS, 997)
     previous = dict.fromkeys(final, 0)
     for minutes in range(0, 24 * 60 + 1, 17):
         now = audience.accrued_metrics(CONFIG, final, minutes / 60)

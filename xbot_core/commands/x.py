@@ -111,7 +111,8 @@ def check(
     ] = False,
     account: AccountOption = None,
 ) -> None:
-    """Exit 0 if the saved session is still logged in (and, with --deep, every metric was read), 1 if not."""
+    """Exit 0 if the saved session is still logged in (and, with --deep, every metric was read), 1 if not,
+    2 if the configured X site does not show X's home page."""
     from playwright.async_api import async_playwright
 
     from xbot_core.adapters.x_browser.browser import launch_chromium
@@ -130,7 +131,11 @@ def check(
             finally:
                 await browser.close()
 
-    ok = asyncio.run(go())
+    try:
+        ok = asyncio.run(go())
+    except XbotError as exc:  # not an X page: the configured site is wrong (a config error, as in login)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo("session is logged in" if ok else "session is logged out; run `xbot x login`")
     if ok and deep:
         ok = _deep(settings)

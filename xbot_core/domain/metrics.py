@@ -12,6 +12,19 @@ import polars as pl
 
 FPKI_PER = 1000.0  # FPKI counts follows per thousand impressions
 
+# What X counts on a post besides its reach and the follows it brought: the parts of X's "engagements"
+ENGAGEMENT_COUNTS: tuple[str, ...] = (
+    "likes",
+    "retweets",
+    "replies",
+    "quotes",
+    "bookmarks",
+    "profile_visits",
+    "link_clicks",
+)
+# Every count of a post, as outcomes stores them (in its column order); X's pages call the last new_follows
+COUNT_METRICS: tuple[str, ...] = ("impressions", *ENGAGEMENT_COUNTS, "follows")
+
 
 def _rate(numerator: float | None, impressions: float | None, per: float = 1.0) -> float | None:
     if numerator is None or impressions is None or impressions <= 0:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from xbot_core.sandbox.api_shapes import engagements
 from xbot_core.sandbox.state import SandboxState
 
 ACTIVITY_QUERY_ID = "SbxTweetActivityQ3xR8pW"
@@ -25,11 +26,10 @@ METRIC_TYPES: dict[str, str] = {
     "ProfileVisits": "profile_visits",
     "LinkClicks": "link_clicks",
 }
-ENGAGEMENT_PARTS = ("likes", "retweets", "replies", "quotes", "bookmarks", "profile_visits", "link_clicks")
 
 
 def with_engagements(m: dict[str, int]) -> dict[str, int]:
-    return {**m, "engagements": sum(m[k] for k in ENGAGEMENT_PARTS)}
+    return {**m, "engagements": engagements(m)}
 
 
 def activity_body(tweet_id: str, metrics: dict[str, int] | None, requested: list[str]) -> dict[str, Any]:

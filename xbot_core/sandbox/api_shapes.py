@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from fastapi.responses import JSONResponse, Response
 
+from xbot_core.domain.metrics import ENGAGEMENT_COUNTS
 from xbot_core.sandbox.state import Post, SandboxState
 
 Generation = Literal["2.166", "2.167"]
@@ -92,8 +93,7 @@ def iso(when: datetime) -> str:
 
 def engagements(m: dict[str, int]) -> int:
     """Engagements as the sandbox's analytics page counts them."""
-    keys = ("likes", "retweets", "replies", "quotes", "bookmarks", "profile_visits", "link_clicks")
-    return sum(m[k] for k in keys)
+    return sum(m[k] for k in ENGAGEMENT_COUNTS)
 
 
 def analytics_values(m: dict[str, int]) -> dict[str, int]:

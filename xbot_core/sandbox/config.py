@@ -12,20 +12,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
+from xbot_core.domain.metrics import ENGAGEMENT_COUNTS
 from xbot_core.errors import ConfigError
 
 AUDIENCE_FILE = Path(__file__).with_name("audience.toml")
-METRICS: tuple[str, ...] = (
-    "impressions",
-    "likes",
-    "retweets",
-    "replies",
-    "quotes",
-    "bookmarks",
-    "profile_visits",
-    "link_clicks",
-    "new_follows",
-)
+METRICS: tuple[str, ...] = ("impressions", *ENGAGEMENT_COUNTS, "new_follows")  # X's name for follows
 
 
 class _Strict(BaseModel):

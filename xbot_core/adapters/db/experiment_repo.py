@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
 
 from xbot_core.adapters.db.queries import query
-from xbot_core.domain.experiments import Experiment
+from xbot_core.domain.experiments import Experiment, ExperimentSpec
 
 
 def active(conn: psycopg.Connection, account_id: int, *, now: datetime) -> list[Experiment]:
@@ -28,15 +27,31 @@ def for_account(conn: psycopg.Connection, account_id: int) -> list[Experiment]:
         return cur.execute(query("experiments_for_account"), {"account_id": account_id}).fetchall()
 
 
-def insert(conn: psycopg.Connection, **row: Any) -> None:
-    """Store an experiment window (idempotent on account, name and start)."""
-    conn.execute(query("experiment_insert"), row)
+def insert(
+    conn: psycopg.Connection,
+    account_id: int,
+    spec: ExperimentSpec,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    status: str | None = None,
+) -> int:
+    """Store the spec's window for the account (idempotent on account, name and start); returns its id.
 
-
-def insert_with_status(conn: psycopg.Connection, **row: Any) -> int:
-    """Store an experiment with an explicit status (the simulated history); returns its id."""
-    found = conn.execute(query("history_insert_experiment"), row).fetchone()
-    assert found is not None
+    A new row starts `planned`, an existing one keeps its status (planning again never resets a running
+    experiment), unless `status` is given: the simulated history sets it on either."""
+    row = {
+        "account_id": account_id,
+        "name": spec.name,
+        "scope": spec.scope,
+        "treatment_arm": spec.treatment_arm,
+        "share": spec.share,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "status": status,
+    }
+    found = conn.execute(query("experiment_insert"), row).fetchone()
+    assert found is not None  # RETURNING on an insert or an update of the one row
     return int(found[0])
 
 

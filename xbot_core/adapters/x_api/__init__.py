@@ -15,10 +15,20 @@ DEFAULT_CLIENT_ID = "xbot-sandbox"  # the sandbox accepts any client id; X needs
 
 
 def oauth2_config(settings: Settings) -> OAuth2Config:
-    """Where the PKCE login goes: the site's authorize page (x.com or the sandbox) and the API's token URL."""
+    """Where the PKCE login goes: the site's authorize page (x.com or the sandbox) and the API's token URL.
+
+    The client id is the X app's (XBOT_X_API_CLIENT_ID); the sandbox's stand-in only when X is the sandbox."""
+    client_id = settings.x_api_client_id
+    if client_id is None:
+        if not settings.x_is_sandbox:
+            raise ConfigError(
+                f"XBOT_X_API_CLIENT_ID is not set: X at {settings.x_target} needs your X app's OAuth 2.0 "
+                "client id (developer portal, the app's Keys and tokens); only the sandbox takes a default"
+            )
+        client_id = DEFAULT_CLIENT_ID
     secret = settings.x_api_client_secret
     return OAuth2Config(
-        client_id=settings.x_api_client_id or DEFAULT_CLIENT_ID,
+        client_id=client_id,
         client_secret=secret.get_secret_value() if secret else None,
         redirect_uri=settings.x_api_redirect_uri,
         authorize_url=f"{settings.x_base_url}/i/oauth2/authorize",

@@ -180,8 +180,13 @@ class PlaywrightXClient:
         page = await self._borrow()
         try:
             result = await self._read_on(page, post)
-        except BaseException:
+        except BaseException as exc:
             await self._replace(page)  # a failed navigation can leave the page mid-way to an error page
+            if isinstance(exc, PlaywrightError):  # a load failure or a page without X's markup (timeout)
+                url = self._post_url(post.tweet_id)
+                raise BrowserError(
+                    " ".join(f"{url} not read: {type(exc).__name__}: {exc}".split())[:300]
+                ) from exc
             raise
         await self._give_back(page)
         return result

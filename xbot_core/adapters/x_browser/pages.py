@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -18,6 +19,7 @@ from xbot_core.adapters.x_browser.models import TimelinePost, Unavailable
 from xbot_core.adapters.x_browser.numbers import parse_action_count, parse_labelled_count
 from xbot_core.domain.text import normalize_text
 from xbot_core.errors import (
+    BrowserError,
     DuplicatePostError,
     ParseError,
     PostRefusedError,
@@ -85,6 +87,44 @@ async def classify(page: Page, response: Response | None, ready: str | None = RE
     if response.status >= 400:
         return Unavailable("error", f"HTTP {response.status} for {response.url}")
     return None
+
+
+class HomePage:
+    """X's home page: where a logged-in session lands; a logged-out one is sent to the login flow."""
+
+    PATH = "/home"  # [X]
+    TIMELINE = '[data-testid="primaryColumn"]'  # [X] the home timeline's column
+    LOGIN_FORM = 'input[name="text"]'  # [X] the login flow's first field (x.com redirects there by script)
+
+    def __init__(self, page: Page, base_url: str, *, timeout_ms: float) -> None:
+        self.page, self.url, self.timeout_ms = page, base_url.rstrip("/") + self.PATH, timeout_ms
+
+    async def logged_in(self) -> bool:
+        """True when the home timeline shows, False when X asks to log in; BrowserError when the page is
+        neither (not an X site: the configured base URL is wrong), naming the URL and what was expected."""
+        fix = "XBOT_X_BASE_URL (or the account's x_base_url) must name x.com or the sandbox"
+        try:
+            response = await self.page.goto(self.url, timeout=self.timeout_ms)
+        except PlaywrightError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise BrowserError(f"{self.url} could not be loaded ({reason}); {fix}") from exc
+        if is_login_url(self.page.url):
+            return False
+        if response is not None and response.status >= 400:
+            raise BrowserError(f"{self.url} answered HTTP {response.status}, not X's home page; {fix}")
+        either = f"{self.TIMELINE}, {self.LOGIN_FORM}"
+        if await self.page.locator(either).count() == 0 and await self.page.locator("script").count() == 0:
+            shown = "is on the page, which runs no script to show them later"  # x.com's home is all script
+        else:
+            try:
+                await self.page.wait_for_selector(either, state="attached", timeout=self.timeout_ms)
+                return not is_login_url(self.page.url)
+            except PlaywrightTimeoutError:
+                shown = f"appeared within {self.timeout_ms / 1000:g} s"
+        raise BrowserError(
+            f"{self.url} is not X's home page: neither its timeline ({self.TIMELINE}) nor the login form "
+            f"({self.LOGIN_FORM}) {shown}; {fix}"
+        )
 
 
 class ComposePage:

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from playwright.async_api import Browser, BrowserContext
 
-from xbot_core.adapters.x_browser.pages import LOGIN_PATH, is_login_url
+from xbot_core.adapters.x_browser.pages import LOGIN_PATH, HomePage, is_login_url
 from xbot_core.errors import ConfigError, SessionExpiredError
 
 SESSION_COOKIES = ("auth_token", "ct0")
@@ -108,12 +108,13 @@ async def interactive_login(
         await context.close()
 
 
-async def check_session(browser: Browser, base_url: str, session_file: Path) -> bool:
-    """Whether the saved session still opens the home page without a login redirect."""
+async def check_session(
+    browser: Browser, base_url: str, session_file: Path, *, timeout_ms: float = 15_000
+) -> bool:
+    """Whether the saved session still opens X's home page (False: sent to log in). A page that is not X's
+    home is a BrowserError naming the URL and what was expected."""
     context = await browser.new_context(storage_state=str(session_file))
     try:
-        page = await context.new_page()
-        await page.goto(base_url + "/home")
-        return not is_login_url(page.url)
+        return await HomePage(await context.new_page(), base_url, timeout_ms=timeout_ms).logged_in()
     finally:
         await context.close()

@@ -144,16 +144,7 @@ def ensure_experiments(
     with pool.connection() as conn, conn.transaction():
         tz = account_timezone(conn, account_id)
         for spec, starts_at, ends_at in plan.windows(start, tz):
-            experiment_repo.insert(
-                conn,
-                account_id=account_id,
-                name=spec.name,
-                scope=spec.scope,
-                treatment_arm=spec.treatment_arm,
-                share=spec.share,
-                starts_at=starts_at,
-                ends_at=ends_at,
-            )
+            experiment_repo.insert(conn, account_id, spec, starts_at, ends_at)
         return experiment_repo.for_account(conn, account_id)
 
 

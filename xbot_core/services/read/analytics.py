@@ -23,6 +23,7 @@ from psycopg import sql as pgsql
 
 from xbot_core.adapters.db.connection import redact
 from xbot_core.adapters.db.queries import parse_queries
+from xbot_core.domain.metrics import COUNT_METRICS
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.errors import ConfigError, DatabaseError
 from xbot_core.package_data import ANALYTICS_DIR
@@ -94,8 +95,7 @@ def analytics_sql(name: str) -> str:
 # outcomes.sql's columns, in its order (load_outcomes assembles the same frame from two queries)
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "decision_id", "collected_pass", "posted_at", "collected_at", "status",
-    "impressions", "likes", "retweets", "replies", "quotes", "bookmarks", "profile_visits", "link_clicks",
-    "follows", "follows_source", "follows_confidence", "er", "fpki", "retweet_rate", "reply_rate",
+    *COUNT_METRICS, "follows_source", "follows_confidence", "er", "fpki", "retweet_rate", "reply_rate",
     "reward_composite", "reward_version",
 )  # fmt: skip
 

@@ -21,6 +21,7 @@ from xbot_core.adapters.db import experiment_repo
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.adapters.db.repositories import copy_frame, copy_rows, ensure_account
 from xbot_core.domain.bandit import ArmState
+from xbot_core.domain.metrics import COUNT_METRICS
 from xbot_core.domain.reward import DEFAULT_VERSION
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import ConfigError
@@ -128,17 +129,8 @@ def _write_experiments(conn: psycopg.Connection, cfg: HistoryConfig, account_id:
     if cfg.plan_start is None:
         return out
     for spec, starts, ends in cfg.plan.windows(cfg.plan_start, "UTC"):
-        out[spec.name] = experiment_repo.insert_with_status(
-            conn,
-            account_id=account_id,
-            name=spec.name,
-            scope=spec.scope,
-            treatment_arm=spec.treatment_arm,
-            share=spec.share,
-            starts_at=starts,
-            ends_at=ends,
-            status="analysing" if ends <= cfg.as_of else "running",
-        )
+        status = "analysing" if ends <= cfg.as_of else "running"
+        out[spec.name] = experiment_repo.insert(conn, account_id, spec, starts, ends, status=status)
     return out
 
 
@@ -243,15 +235,7 @@ def _write_outcomes(conn: psycopg.Connection, posts: pl.DataFrame, account_id: i
                 pl.lit("ok").alias("status"),
                 "due_at",
                 "collected_at",
-                "impressions",
-                "likes",
-                "retweets",
-                "replies",
-                "quotes",
-                "bookmarks",
-                "profile_visits",
-                "link_clicks",
-                "follows",
+                *COUNT_METRICS,
                 pl.lit("analytics").alias("follows_source"),
                 pl.lit("high").alias("follows_confidence"),
                 "er",

@@ -22,7 +22,13 @@ from xbot_core.domain.bandit import ArmState, BanditConfig, policy_probabilities
 from xbot_core.domain.bandit_batch import add_outcomes
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
 from xbot_core.domain.experiments import ExperimentPlan, ExperimentSpec, assign, load_plan
-from xbot_core.domain.metrics import er_expr, fpki_expr, reply_rate_expr, retweet_rate_expr
+from xbot_core.domain.metrics import (
+    COUNT_METRICS,
+    er_expr,
+    fpki_expr,
+    reply_rate_expr,
+    retweet_rate_expr,
+)
 from xbot_core.domain.override import EXPERIMENT_POLICY, marginal_probabilities
 from xbot_core.domain.reward import DEFAULT_VERSION, RewardVersion, with_rewards
 from xbot_core.errors import ConfigError
@@ -286,22 +292,11 @@ def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict
 
 def pass_outcomes(posts: pl.DataFrame, p: int, v: RewardVersion) -> pl.DataFrame:
     """The pass-p outcome columns of every post, with metrics and the reward under `v`."""
-    counts = (
-        "impressions",
-        "likes",
-        "retweets",
-        "replies",
-        "quotes",
-        "bookmarks",
-        "profile_visits",
-        "link_clicks",
-        "follows",
-    )
     frame = posts.select(
         "decision_id",
         "posted_at",
         "novelty",
         "dup_penalty",
-        *(pl.col(f"{c}_{p}").alias(c) for c in counts),
+        *(pl.col(f"{c}_{p}").alias(c) for c in COUNT_METRICS),
     ).with_columns(pl.col("follows").cast(pl.Float64))
     return with_rewards(frame.with_columns(er_expr(), fpki_expr(), retweet_rate_expr(), reply_rate_expr()), v)  # type: ignore[return-value]
