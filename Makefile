@@ -37,9 +37,9 @@ demo: setup db ## Run the main job: the simulated 7-day experiment end to end
 test: setup ## Run the whole test suite (unit, db, browser, flows, notebooks)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-pg15: setup ## Run the db tests against Debian's PostgreSQL 15 on 127.0.0.1 (second target)
+test-pg15: setup ## Re-run the SQL-level db tests (db and not slow) against Debian's PostgreSQL 15 (second target)
 	@bash .ci/pg15.sh start
-	XBOT_TEST_DATABASE_URL="$$(bash .ci/pg15.sh url)" $(PY) -m pytest -m db $(PYTEST_ARGS)
+	XBOT_TEST_DATABASE_URL="$$(bash .ci/pg15.sh url)" $(PY) -m pytest -m "db and not slow" $(PYTEST_ARGS)
 
 serve: setup db ## Prefect's server with its UI on http://127.0.0.1:4200, then every deployment served against it
 	$(VENV)/bin/xbot server start
