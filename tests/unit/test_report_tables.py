@@ -40,3 +40,41 @@ def test_daily_kpi_formats_by_metric():
     assert (
         _kpi("reply rate 7d", 0.00441) == "0.44 %" and _kpi("reply uplift 7d vs previous 7d", -0.1) == "-10 %"
     )
+    # counts and shares, not 3-decimal numbers ("incomplete passes 7d 0.000" was on every daily report)
+    assert _kpi("incomplete passes 7d", 3.0) == "3" and _kpi("incomplete share 7d", 0.125) == "12.5 %"
+    assert _kpi("incomplete share 7d", None) == DASH
+
+
+def test_the_dash_note_only_under_a_table_that_shows_a_dash():
+    with_dash = table([{"a": "1", "b": DASH}], "T").as_raw_html()
+    without = table([{"a": "1", "b": "2"}], "T", ["a note"]).as_raw_html()
+    missing = table([{"a": "1", "b": None}], "T").as_raw_html()  # sub_missing draws it as a dash
+    note = "not computed: too few mature posts"
+    assert note in with_dash and note in missing
+    assert note not in without and "a note" in without
+
+
+def test_interval_of_a_missing_end_is_a_dash():
+    from xbot_core.services.reporting.report_tables_analysis import interval
+
+    assert interval(0.12, 0.456) == "0.120 to 0.456"
+    assert interval(math.nan, 0.4) == interval(0.1, math.inf) == interval(None, 0.4) == DASH
+
+
+def test_lineage_snapshot_reads_as_times_and_dashes():
+    import polars as pl
+
+    from xbot_core.services.reporting.reports import snapshot_rows
+
+    snap = pl.DataFrame(
+        {
+            "table_name": ["outcomes", "training_runs"],
+            "row_count": [104, 0],
+            "max_timestamp": [datetime(2026, 1, 11, 22, 57, 0, 123456, tzinfo=UTC), None],
+        }
+    )
+    rows = snapshot_rows(snap).to_dicts()
+    # was "2026-01-11 22:57:00.123456+00:00" and, for a table with no rows, the text "None"
+    assert [r["max_timestamp"] for r in rows] == ["2026-01-11 22:57:00 UTC", DASH]
+    nothing = pl.DataFrame({"table_name": ["outcomes"], "row_count": [0], "max_timestamp": [None]})
+    assert snapshot_rows(nothing)["max_timestamp"].to_list() == [DASH]
