@@ -78,3 +78,27 @@ def test_lineage_snapshot_reads_as_times_and_dashes():
     assert [r["max_timestamp"] for r in rows] == ["2026-01-11 22:57:00 UTC", DASH]
     nothing = pl.DataFrame({"table_name": ["outcomes"], "row_count": [0], "max_timestamp": [None]})
     assert snapshot_rows(nothing)["max_timestamp"].to_list() == [DASH]
+
+
+def test_lineage_footer_has_no_none_and_says_what_empty_means():
+    import nbformat
+
+    from xbot_core.services.reporting import reports
+
+    lineage = {
+        "report": "history_report_acct",
+        "rendered_at": "2026-01-07T00:00:00+00:00",
+        "git_commit": "c" * 40,
+        "git_dirty": False,
+        "seed": None,  # the history report draws nothing at random
+        "source": "account acct (real data)",
+        "parameters": {"account_handle": "acct", "since": "", "until": "2026-01-06"},
+        "data_snapshot": [{"table_name": "outcomes", "row_count": 0, "max_timestamp": DASH}],
+        "library_versions": {"polars": "x"},
+    }
+    html = reports.to_html(nbformat.v4.new_notebook(), lineage)
+    footer = html.split('id="lineage"', 1)[1]
+    assert "None" not in footer  # was '<td>None</td>' for the seed
+    assert "<td>— (no random draws)</td>" in footer
+    assert "<th>since</th><td>— (empty: the notebook's default)</td>" in footer
+    assert "<th>until</th><td>2026-01-06</td>" in footer
