@@ -102,3 +102,31 @@ def test_lineage_footer_has_no_none_and_says_what_empty_means():
     assert "<td>— (no random draws)</td>" in footer
     assert "<th>since</th><td>— (empty: the notebook's default)</td>" in footer
     assert "<th>until</th><td>2026-01-06</td>" in footer
+
+
+def test_history_tables_read_as_numbers_never_nan_or_0_000():
+    import polars as pl
+
+    from xbot_core.services.reporting.history_report import comparisons, markdown_table
+
+    table = pl.DataFrame(
+        {
+            "metric": ["follows_per_1k"] * 3,
+            "status": ["ok"] * 3,
+            "feature": ["length_bucket", "weekday", "thread"],
+            "level": ["short", "Mon", "single"],
+            "posts": [33, 65, 325],
+            "rate": [0.063, 0.02, 0.019],
+            "ci_low": [-0.014, 0.011, math.nan],
+            "ci_high": [0.140, 0.029, 0.028],
+            "lift_vs_rest": [2.58, None, -0.22],
+            "q_value": [0.577, 0.0002, 0.835],
+        }
+    )
+    rows = comparisons(table, "follows_per_1k").sort("posts").to_dicts()
+    # the negative lower end of a rate's delta-method interval is cut at 0; a missing end or lift is a dash
+    assert rows[0]["rate (95% CI)"] == "0.063 (0.000 – 0.140)" and rows[0]["vs the other posts"] == "+258%"
+    assert rows[1]["vs the other posts"] == DASH and rows[1]["q (BH)"] == "< 0.001"  # was '0.000'
+    assert rows[2]["rate (95% CI)"] == f"0.019 ({DASH} – 0.028)"
+    md = markdown_table(pl.DataFrame({"follows": [3, None], "rate": [0.5, math.nan]}))
+    assert md.splitlines()[2:] == ["| 3 | 0.5 |", f"| {DASH} | {DASH} |"]  # was '|  | nan |'
