@@ -336,8 +336,9 @@ def create_app(settings: Settings) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=50, description="How many top posts by follows.")] = 5,
         account: AccountParam = None,
     ) -> status.Growth:
-        """Follower growth and 7-day engagement. reply_uplift_7d: mean per-post reply rate of the last 7 days
-        relative to the 7 days before, minus 1."""
+        """Follower growth and 7-day engagement of the mature posts. Rates are pooled over impressions as in
+        the daily report (FPKI = 1000·Σfollows/Σimpressions, never a mean of per-post rates); reply_uplift_7d:
+        the pooled reply rate of the last 7 days relative to the 7 days before, minus 1."""
         with connection(request) as conn:
             return status.growth(
                 conn,

@@ -46,10 +46,11 @@ SELECT (SELECT to_jsonb(latest_run) FROM latest_run) AS last_run,
   LEFT JOIN llm_budget_days d ON d.budget_day = %(budget_day)s;
 
 -- name: status_growth
--- Growth figures at as_of: follower deltas from snapshots, 7-day averages over posts published in
+-- Growth figures at as_of: follower deltas from snapshots, 7-day figures over posts published in
 -- (as_of - 7 days, as_of] with their mature outcome (the ok T+24h pass, collected by as_of; a post without one
 -- counts in total_posts_7d and maturing_posts_7d, never in a rate), the previous 7 days for the reply uplift,
--- and the top posts by follows as a JSON array. One statement.
+-- and the top posts by follows as a JSON array. The rates are pooled in xbot_core.domain.metrics from the
+-- mature posts' counts (mature_posts: both weeks, flagged this_week), never averaged here. One statement.
 WITH acct AS (
     SELECT account_id, timezone FROM accounts WHERE handle = %(handle)s),
 bounds AS (
@@ -61,12 +62,12 @@ bounds AS (
            %(as_of)s::timestamptz - interval '14 days' AS prev_start
       FROM acct a),
 posts AS (
-    SELECT p.tweet_id, p.posted_at, c.content, c.novelty, o.impressions, o.follows, o.reward_composite,
+    SELECT p.tweet_id, p.posted_at, c.content, c.novelty, o.impressions, o.likes, o.retweets, o.replies,
+           o.follows, o.reward_composite,
            p.posted_at > b.week_start AS this_week,
            CASE WHEN o.impressions > 0
                 THEN (o.likes + o.retweets + o.replies)::double precision / o.impressions END AS er,
            CASE WHEN o.impressions > 0 THEN 1000.0 * o.follows / o.impressions END AS fpki,
-           CASE WHEN o.impressions > 0 THEN o.replies::double precision / o.impressions END AS reply_rate,
            o.found IS NOT NULL AS mature,
            EXISTS (SELECT 1 FROM outcomes y
                     WHERE y.decision_id = p.decision_id AND y.collected_pass = 2 AND y.collected_at <= b.as_of
@@ -96,12 +97,12 @@ agg AS (
            count(*) FILTER (WHERE this_week AND mature) AS mature_posts_7d,
            count(*) FILTER (WHERE this_week AND NOT pass2_stored) AS maturing_posts_7d,
            sum(impressions) FILTER (WHERE this_week) AS total_impressions_7d,
-           avg(er) FILTER (WHERE this_week) AS avg_er_7d,
            avg(reward_composite) FILTER (WHERE this_week) AS avg_reward_7d,
-           avg(fpki) FILTER (WHERE this_week) AS fpki_avg_7d,
            avg(novelty) FILTER (WHERE this_week) AS novelty_avg_7d,
-           avg(reply_rate) FILTER (WHERE this_week) AS reply_rate_7d,
-           avg(reply_rate) FILTER (WHERE NOT this_week) AS reply_rate_prev_7d
+           coalesce(jsonb_agg(jsonb_build_object('this_week', this_week, 'impressions', impressions,
+                                                 'likes', likes, 'retweets', retweets, 'replies', replies,
+                                                 'follows', follows)) FILTER (WHERE mature), '[]'::jsonb)
+               AS mature_posts
       FROM posts)
 SELECT snaps.latest - snaps.at_day_start AS followers_today,
        snaps.latest - snaps.at_week_start AS followers_7d,

@@ -72,6 +72,13 @@ def _avg(values: list[float | None]) -> float | None:
     return mean(known) if known else None
 
 
+def _pooled(records: list[dict[str, Any]], counts: tuple[str, ...], per: float = 1.0) -> float | None:
+    """per · Σcounts / Σimpressions over the records with every count known and impressions > 0."""
+    used = [r for r in records if r.get("impressions") and all(r.get(c) is not None for c in counts)]
+    den = sum(r["impressions"] for r in used)
+    return per * sum(r[c] for r in used for c in counts) / den if den else None
+
+
 def expected_growth(ds: ApiDataset, as_of: datetime, simulated: bool, limit: int) -> dict[str, Any]:
     tz = ZoneInfo(ACCOUNT_TZ)
     local = as_of.astimezone(tz)
@@ -89,8 +96,8 @@ def expected_growth(ds: ApiDataset, as_of: datetime, simulated: bool, limit: int
     latest = _followers_at(ds, as_of, simulated)
     base_day = _followers_at(ds, day_start, simulated)
     base_week = _followers_at(ds, as_of - timedelta(days=7), simulated)
-    rr_now = _avg([r["reply_rate"] for r in week])
-    rr_prev = _avg([r["reply_rate"] for r in prev])
+    rr_now = _pooled(week, ("replies",))
+    rr_prev = _pooled(prev, ("replies",))
     top = sorted(
         (r for r in week if r.get("follows") is not None),
         key=lambda r: (-r["follows"], -(r["impressions"] or 0), r["tweet_id"]),
@@ -99,7 +106,7 @@ def expected_growth(ds: ApiDataset, as_of: datetime, simulated: bool, limit: int
     return {
         "followers_today": None if latest is None or base_day is None else latest - base_day,
         "followers_7d": None if latest is None or base_week is None else latest - base_week,
-        "fpki_avg_7d": _avg([r["fpki"] for r in week]),
+        "fpki_avg_7d": _pooled(week, ("follows",), 1000.0),
         "reply_uplift_7d": rr_now / rr_prev - 1 if rr_now is not None and rr_prev else None,
         "novelty_avg_7d": _avg([r["novelty"] for r in week]),
         "top_posts_by_follows": [
@@ -112,7 +119,7 @@ def expected_growth(ds: ApiDataset, as_of: datetime, simulated: bool, limit: int
             "mature_posts_7d": sum(r["has_outcome"] for r in week),
             "maturing_posts_7d": sum(not r["pass2"] for r in week),
             "total_impressions_7d": sum(impressions) if impressions else None,
-            "avg_er_7d": _avg([r["er"] for r in week]),
+            "avg_er_7d": _pooled(week, ("likes", "retweets", "replies")),
             "avg_reward_7d": _avg([r.get("reward_composite") for r in week]),
         },
     }
@@ -157,7 +164,10 @@ def test_growth_every_field(api_dataset: ApiDataset, api_server: Callable[..., A
     assert (summary["total_posts_7d"], summary["mature_posts_7d"], summary["maturing_posts_7d"]) == (5, 1, 3)
     assert summary["total_impressions_7d"] == 1500
     assert got["fpki_avg_7d"] == pytest.approx(1000 * 5 / 1500)
-    assert got["reply_uplift_7d"] == pytest.approx((3 / 1500) / mean([2 / 1000, 3 / 500]) - 1)
+    assert summary["avg_er_7d"] == pytest.approx((30 + 6 + 3) / 1500)  # 0.026
+    # pooled, as the daily report: this week 3/1500, the week before (2 + 3)/(1000 + 500); the mean of the
+    # per-post rates (2/1000, 3/500) would give 3/1500 / 0.004 - 1 = -0.5
+    assert got["reply_uplift_7d"] == pytest.approx(3 / 5 - 1)  # -0.4
 
 
 def test_growth_simulated_and_limits_and_as_of(
@@ -174,6 +184,13 @@ def test_growth_simulated_and_limits_and_as_of(
     assert sim["followers_today"] == sim["followers_7d"] == 5000 - 4000  # simulated snapshots only
     assert_same(top1, expected_growth(api_dataset, AS_OF, simulated=False, limit=1))
     assert_same(nxt, expected_growth(api_dataset, later, simulated=False, limit=5))
+    # a day later posts 1 (2000 impressions, 9 follows, 90+9+30 engagements) and 2 (1500, 5, 30+6+3) are
+    # mature, post 4 has left the window; the week before is posts 6 and 7 (1000 + 500 impressions, 2 + 3
+    # replies). Pooled by hand: FPKI 1000·14/3500 = 4 (the mean of per-post FPKI would be 3.91667), ER
+    # 168/3500 = 0.048, reply uplift (33/3500)/(5/1500) - 1 = 64/35
+    assert nxt["fpki_avg_7d"] == pytest.approx(4.0)
+    assert nxt["engagement_summary"]["avg_er_7d"] == pytest.approx(0.048)
+    assert nxt["reply_uplift_7d"] == pytest.approx(64 / 35)
     # default as_of is now: the whole seed lies weeks in the past
     assert now["engagement_summary"]["total_posts_7d"] == 0
     assert now["fpki_avg_7d"] is None and now["top_posts_by_follows"] == []

@@ -161,6 +161,8 @@ def test_weight_sliders_rerank_arms(rendered: dict[str, Any], offline_page: Offl
 _DTYPE = r"(str|f64|f32|i64|i32|u32|bool|date|datetime\[[^\]]*\]|null|decimal\[[^\]]*\])"
 RAW_FRAME = re.compile(rf"shape: \(|\bNaN\b|┆|╞|^\s*{_DTYPE}(\s+{_DTYPE})*\s*$", re.MULTILINE)
 CLEAN_KINDS = ["experiment", "daily", "reward", "bandit"]  # every page: its tables are formatted for people
+# Python values printed as text: None, nan, inf, a timestamp with microseconds (the lineage had them)
+LEFTOVER = re.compile(r"\bNone\b|\bnan\b|\binf\b|\bInfinity\b|\d\d:\d\d:\d\d\.\d{6}")
 
 
 @pytest.mark.browser
@@ -171,6 +173,9 @@ def test_pages_show_no_raw_frames(rendered: dict[str, Any], offline_page: Offlin
     found = [m.group(0) for m in RAW_FRAME.finditer(text)]
     assert not found, f"{kind}: raw frame output on the page: {found[:5]}"
     assert RAW_FRAME.search("shape: (2, 18)") and RAW_FRAME.search("a\nstr\tf64\n")  # the check can fail
+    leftovers = [text[max(0, m.start() - 40) : m.end() + 20] for m in LEFTOVER.finditer(text)]
+    assert not leftovers, f"{kind}: Python values printed on the page: {leftovers[:5]}"
+    assert LEFTOVER.search("seed\tNone") and LEFTOVER.search("2026-01-11 21:57:00.000000+00:00")
 
 
 @pytest.mark.browser
@@ -205,6 +210,10 @@ def test_daily_page_labels_provisional_figures(rendered: dict[str, Any], offline
     assert "Mature data" in text and "still maturing" in text
     assert PROVISIONAL_NOTE in text
     assert offline_page.page.get_by_role("cell", name="provisional", exact=True).count() >= 3
+    # a count reads as a count and a share as a percentage (both were '0.000')
+    assert re.search(r"incomplete passes 7d\t\d[\d,]*\s", text) and re.search(
+        r"incomplete share 7d\t(\d+\.\d %|—)\s", text
+    ), text[text.index("Key figures") :][:900]
 
 
 def test_daily_report_on_a_warm_kernel_is_the_same(rendered: dict[str, Any], tmp_path: Path) -> None:

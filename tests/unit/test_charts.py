@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import altair as alt
 import polars as pl
@@ -66,3 +67,41 @@ def test_a_chart_with_no_rows_renders_a_sentence_not_an_empty_frame() -> None:
     )
     assert charts.CHART_CLASS in drawn["text/html"] and charts.EMPTY_CHART not in drawn["text/html"]
     assert charts.has_data({"data": {"url": "x.json"}})  # data it cannot see is not judged empty
+
+
+def test_explore_chart_of_runs_without_an_explore_ratio_is_a_sentence() -> None:
+    # the first learning runs of a demo have too little data: status insufficient_data, no explore ratio
+    runs = pl.DataFrame(
+        {"ran_at": [datetime(2026, 1, 5, 6, tzinfo=UTC), datetime(2026, 1, 6, 6, tzinfo=UTC)]},
+    ).with_columns(explore_ratio=pl.Series([None, None], dtype=pl.Float64))
+    assert charts.EMPTY_CHART in charts._render(charts.explore_line(runs).to_dict())["text/html"]
+    trained = runs.with_columns(explore_ratio=pl.Series([None, 0.69]))
+    spec = charts.explore_line(trained).to_dict()
+    assert charts.CHART_CLASS in charts._render(spec)["text/html"]
+    assert [r["explore_ratio"] for r in next(iter(spec["datasets"].values()))] == [0.69]
+
+
+def test_arm_estimates_draw_no_interval_rule_when_no_arm_has_one() -> None:
+    from xbot_core.services.reporting import charts_ope
+
+    one_post = pl.DataFrame(
+        {"scope": ["content_type"] * 2, "arm": ["tip", "story"], "n": [1, 1], "naive mean": [0.1, 0.2]}
+    ).with_columns(
+        aipw=pl.Series([0.1, 0.3]),
+        shrunk=pl.Series([0.1, 0.2]),
+        aipw_low=pl.Series([None, None], dtype=pl.Float64),
+        aipw_high=pl.Series([None, None], dtype=pl.Float64),
+    )
+
+    def marks(frame: pl.DataFrame) -> list[str]:
+        layers = charts_ope.arm_estimates(frame).to_dict()["spec"]["layer"]
+        return [layer["mark"]["type"] for layer in layers]
+
+    # all-null interval ends made Vega warn 'Infinite extent for field "aipw_low"' on the one-day demo
+    assert marks(one_post) == ["point"]
+    assert marks(
+        one_post.with_columns(aipw_low=pl.Series([None, 0.1]), aipw_high=pl.Series([None, 0.5]))
+    ) == [
+        "rule",
+        "point",
+    ]

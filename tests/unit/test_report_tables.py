@@ -40,3 +40,93 @@ def test_daily_kpi_formats_by_metric():
     assert (
         _kpi("reply rate 7d", 0.00441) == "0.44 %" and _kpi("reply uplift 7d vs previous 7d", -0.1) == "-10 %"
     )
+    # counts and shares, not 3-decimal numbers ("incomplete passes 7d 0.000" was on every daily report)
+    assert _kpi("incomplete passes 7d", 3.0) == "3" and _kpi("incomplete share 7d", 0.125) == "12.5 %"
+    assert _kpi("incomplete share 7d", None) == DASH
+
+
+def test_the_dash_note_only_under_a_table_that_shows_a_dash():
+    with_dash = table([{"a": "1", "b": DASH}], "T").as_raw_html()
+    without = table([{"a": "1", "b": "2"}], "T", ["a note"]).as_raw_html()
+    missing = table([{"a": "1", "b": None}], "T").as_raw_html()  # sub_missing draws it as a dash
+    note = "not computed: too few mature posts"
+    assert note in with_dash and note in missing
+    assert note not in without and "a note" in without
+
+
+def test_interval_of_a_missing_end_is_a_dash():
+    from xbot_core.services.reporting.report_tables_analysis import interval
+
+    assert interval(0.12, 0.456) == "0.120 to 0.456"
+    assert interval(math.nan, 0.4) == interval(0.1, math.inf) == interval(None, 0.4) == DASH
+
+
+def test_lineage_snapshot_reads_as_times_and_dashes():
+    import polars as pl
+
+    from xbot_core.services.reporting.reports import snapshot_rows
+
+    snap = pl.DataFrame(
+        {
+            "table_name": ["outcomes", "training_runs"],
+            "row_count": [104, 0],
+            "max_timestamp": [datetime(2026, 1, 11, 22, 57, 0, 123456, tzinfo=UTC), None],
+        }
+    )
+    rows = snapshot_rows(snap).to_dicts()
+    # was "2026-01-11 22:57:00.123456+00:00" and, for a table with no rows, the text "None"
+    assert [r["max_timestamp"] for r in rows] == ["2026-01-11 22:57:00 UTC", DASH]
+    nothing = pl.DataFrame({"table_name": ["outcomes"], "row_count": [0], "max_timestamp": [None]})
+    assert snapshot_rows(nothing)["max_timestamp"].to_list() == [DASH]
+
+
+def test_lineage_footer_has_no_none_and_says_what_empty_means():
+    import nbformat
+
+    from xbot_core.services.reporting import reports
+
+    lineage = {
+        "report": "history_report_acct",
+        "rendered_at": "2026-01-07T00:00:00+00:00",
+        "git_commit": "c" * 40,
+        "git_dirty": False,
+        "seed": None,  # the history report draws nothing at random
+        "source": "account acct (real data)",
+        "parameters": {"account_handle": "acct", "since": "", "until": "2026-01-06"},
+        "data_snapshot": [{"table_name": "outcomes", "row_count": 0, "max_timestamp": DASH}],
+        "library_versions": {"polars": "x"},
+    }
+    html = reports.to_html(nbformat.v4.new_notebook(), lineage)
+    footer = html.split('id="lineage"', 1)[1]
+    assert "None" not in footer  # was '<td>None</td>' for the seed
+    assert "<td>— (no random draws)</td>" in footer
+    assert "<th>since</th><td>— (empty: the notebook's default)</td>" in footer
+    assert "<th>until</th><td>2026-01-06</td>" in footer
+
+
+def test_history_tables_read_as_numbers_never_nan_or_0_000():
+    import polars as pl
+
+    from xbot_core.services.reporting.history_report import comparisons, markdown_table
+
+    table = pl.DataFrame(
+        {
+            "metric": ["follows_per_1k"] * 3,
+            "status": ["ok"] * 3,
+            "feature": ["length_bucket", "weekday", "thread"],
+            "level": ["short", "Mon", "single"],
+            "posts": [33, 65, 325],
+            "rate": [0.063, 0.02, 0.019],
+            "ci_low": [-0.014, 0.011, math.nan],
+            "ci_high": [0.140, 0.029, 0.028],
+            "lift_vs_rest": [2.58, None, -0.22],
+            "q_value": [0.577, 0.0002, 0.835],
+        }
+    )
+    rows = comparisons(table, "follows_per_1k").sort("posts").to_dicts()
+    # the negative lower end of a rate's delta-method interval is cut at 0; a missing end or lift is a dash
+    assert rows[0]["rate (95% CI)"] == "0.063 (0.000 – 0.140)" and rows[0]["vs the other posts"] == "+258%"
+    assert rows[1]["vs the other posts"] == DASH and rows[1]["q (BH)"] == "< 0.001"  # was '0.000'
+    assert rows[2]["rate (95% CI)"] == f"0.019 ({DASH} – 0.028)"
+    md = markdown_table(pl.DataFrame({"follows": [3, None], "rate": [0.5, math.nan]}))
+    assert md.splitlines()[2:] == ["| 3 | 0.5 |", f"| {DASH} | {DASH} |"]  # was '|  | nan |'

@@ -2,11 +2,16 @@
 
 Every metric is undefined (None / null) when impressions is 0 or unknown, or when its numerator is unknown:
 a missing metric is never read as 0.
+
+Over several posts a rate is pooled, a ratio of sums (FPKI = 1000·Σfollows/Σimpressions), never a mean of
+per-post ratios: the sums run over the posts whose own rate is defined, so a post with an unknown count adds
+neither events nor impressions. The daily report and the API's /api/growth both use these.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -101,3 +106,71 @@ def exposure_weight_expr(cap: float, impressions: str = "impressions") -> pl.Exp
     if not (cap > 0 and math.isfinite(cap)):
         raise ValueError(f"exposure cap must be a positive finite number, got {cap!r}")
     return (pl.col(impressions).cast(pl.Float64) / cap).clip(upper_bound=1.0).alias("exposure_weight")
+
+
+# ---- pooled over posts: Σevents / Σimpressions over the posts whose own rate is defined ----
+
+
+def pooled_rate(
+    events: Iterable[float | None], impressions: Iterable[float | None], per: float = 1.0
+) -> float | None:
+    """per · Σevents / Σimpressions over the posts with both known and impressions > 0; None when none."""
+    num = den = 0.0
+    for e, i in zip(events, impressions, strict=True):
+        if e is not None and i is not None and i > 0:
+            num, den = num + float(e), den + float(i)
+    return per * num / den if den > 0 else None
+
+
+def pooled_fpki(follows: Iterable[float | None], impressions: Iterable[float | None]) -> float | None:
+    """Follows per thousand impressions over several posts: 1000 · Σfollows / Σimpressions."""
+    return pooled_rate(follows, impressions, FPKI_PER)
+
+
+def pooled_reply_rate(replies: Iterable[float | None], impressions: Iterable[float | None]) -> float | None:
+    """Σreplies / Σimpressions."""
+    return pooled_rate(replies, impressions)
+
+
+def pooled_er(
+    likes: Iterable[float | None],
+    retweets: Iterable[float | None],
+    replies: Iterable[float | None],
+    impressions: Iterable[float | None],
+) -> float | None:
+    """Σ(likes + retweets + replies) / Σimpressions; a post missing any of the three counts is left out."""
+    engagements = [
+        None if a is None or b is None or c is None else float(a) + float(b) + float(c)
+        for a, b, c in zip(likes, retweets, replies, strict=True)
+    ]
+    return pooled_rate(engagements, impressions)
+
+
+def _pooled_expr(numerator: pl.Expr, impressions: pl.Expr, per: float = 1.0) -> pl.Expr:
+    num, imp = numerator.cast(pl.Float64), impressions.cast(pl.Float64)
+    defined = num.is_not_null() & (imp > 0)
+    den = imp.filter(defined).sum()
+    return pl.when(den > 0).then(per * num.filter(defined).sum() / den).otherwise(None)
+
+
+def pooled_fpki_expr(follows: str = "follows", impressions: str = "impressions") -> pl.Expr:
+    """Aggregate: pooled_fpki over the frame's (or group's) rows."""
+    return _pooled_expr(pl.col(follows), pl.col(impressions), FPKI_PER).alias("fpki")
+
+
+def pooled_reply_rate_expr(replies: str = "replies", impressions: str = "impressions") -> pl.Expr:
+    """Aggregate: pooled_reply_rate over the rows."""
+    return _pooled_expr(pl.col(replies), pl.col(impressions)).alias("reply_rate")
+
+
+def pooled_er_expr(
+    likes: str = "likes",
+    retweets: str = "retweets",
+    replies: str = "replies",
+    impressions: str = "impressions",
+) -> pl.Expr:
+    """Aggregate: pooled_er over the rows (a row missing any count is left out, as in er_expr)."""
+    total = (
+        pl.col(likes).cast(pl.Float64) + pl.col(retweets).cast(pl.Float64) + pl.col(replies).cast(pl.Float64)
+    )
+    return _pooled_expr(total, pl.col(impressions)).alias("er")

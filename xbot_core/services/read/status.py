@@ -18,6 +18,7 @@ from scipy.stats import beta as beta_dist
 from xbot_core.adapters.db.migrations import current_version
 from xbot_core.adapters.db.queries import query
 from xbot_core.adapters.db.repositories import KILL_SWITCH
+from xbot_core.domain import metrics
 from xbot_core.domain.completeness import incomplete_share
 
 CREDIBLE_LEVEL = 0.95
@@ -136,8 +137,15 @@ class EngagementSummary(BaseModel):
     total_impressions_7d: int | None = Field(
         description="Sum over mature posts with known impressions; null if none."
     )
-    avg_er_7d: float | None
-    avg_reward_7d: float | None
+    avg_er_7d: float | None = Field(
+        description="ER of the mature posts pooled over impressions: Σ(likes + retweets + replies) / "
+        "Σimpressions (the impression-weighted mean of per-post ER, as the daily report computes it); "
+        "posts with impressions 0 or a missing count are left out; null when none is left."
+    )
+    avg_reward_7d: float | None = Field(
+        description="Plain mean of the mature posts' stored reward_composite (each under its own reward "
+        "version; not exposure-weighted)."
+    )
 
 
 class Growth(BaseModel):
@@ -151,13 +159,14 @@ class Growth(BaseModel):
         description="Latest snapshot at as_of minus the last one at or before as_of - 7 days."
     )
     fpki_avg_7d: float | None = Field(
-        description="Mean per-post FPKI of the mature posts (T+24h pass stored) published in "
-        "(as_of-7d, as_of]."
+        description="Follows per 1,000 impressions of the mature posts (T+24h pass stored) published in "
+        "(as_of-7d, as_of], pooled: 1000 · Σfollows / Σimpressions over the posts with follows known and "
+        "impressions > 0 (the daily report's FPKI, never a mean of per-post FPKI); null when none."
     )
     reply_uplift_7d: float | None = Field(
-        description="Relative change of the mean per-post reply rate (replies/impressions) of the mature "
-        "posts published in the last 7 days vs the 7 days before: mean_7d / mean_prev_7d - 1; null when "
-        "either mean is unknown or the previous mean is 0."
+        description="Relative change of the pooled reply rate (Σreplies / Σimpressions) of the mature "
+        "posts published in the last 7 days vs the 7 days before: rate_7d / rate_prev_7d - 1; null when "
+        "either rate is unknown or the previous rate is 0."
     )
     novelty_avg_7d: float | None
     top_posts_by_follows: list[TopPost]
@@ -291,14 +300,18 @@ def growth(conn: psycopg.Connection, *, handle: str, simulated: bool, as_of: dat
             query("status_growth"), {"handle": handle, "simulated": simulated, "as_of": as_of, "limit": limit}
         ).fetchone()
     assert r is not None
-    now_rate, prev_rate = _f(r["reply_rate_7d"]), _f(r["reply_rate_prev_7d"])
+    # the rates pooled exactly as the daily report pools them (domain.metrics), from the mature posts' counts
+    week = [p for p in r["mature_posts"] if p["this_week"]]
+    previous = [p for p in r["mature_posts"] if not p["this_week"]]
+    now_rate = metrics.pooled_reply_rate(_col(week, "replies"), _col(week, "impressions"))
+    prev_rate = metrics.pooled_reply_rate(_col(previous, "replies"), _col(previous, "impressions"))
     uplift = now_rate / prev_rate - 1.0 if now_rate is not None and prev_rate else None
     return Growth(
         simulated=simulated,
         as_of=as_of,
         followers_today=r["followers_today"],
         followers_7d=r["followers_7d"],
-        fpki_avg_7d=_f(r["fpki_avg_7d"]),
+        fpki_avg_7d=metrics.pooled_fpki(_col(week, "follows"), _col(week, "impressions")),
         reply_uplift_7d=uplift,
         novelty_avg_7d=_f(r["novelty_avg_7d"]),
         top_posts_by_follows=[TopPost.model_validate(p) for p in r["top_posts"]],
@@ -307,10 +320,16 @@ def growth(conn: psycopg.Connection, *, handle: str, simulated: bool, as_of: dat
             mature_posts_7d=r["mature_posts_7d"],
             maturing_posts_7d=r["maturing_posts_7d"],
             total_impressions_7d=r["total_impressions_7d"],
-            avg_er_7d=_f(r["avg_er_7d"]),
+            avg_er_7d=metrics.pooled_er(
+                _col(week, "likes"), _col(week, "retweets"), _col(week, "replies"), _col(week, "impressions")
+            ),
             avg_reward_7d=_f(r["avg_reward_7d"]),
         ),
     )
+
+
+def _col(posts: list[dict[str, Any]], name: str) -> list[float | None]:
+    return [p[name] for p in posts]
 
 
 def ops_metrics(conn: psycopg.Connection, *, handle: str, simulated: bool, budget_day: date) -> OpsMetrics:

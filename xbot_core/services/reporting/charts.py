@@ -311,9 +311,12 @@ def posterior_bands(posteriors: pl.DataFrame) -> alt.FacetChart:
 
 
 def explore_line(explore: pl.DataFrame) -> alt.Chart:
-    """The explore ratio of each training run."""
+    """The explore ratio of each training run that trained (a run with too little data has none: with no
+    such run the chart is the empty-chart sentence, not an empty frame)."""
     return (
-        alt.Chart(explore, title="Explore ratio per training run")
+        alt.Chart(
+            explore.filter(pl.col("explore_ratio").is_not_null()), title="Explore ratio per training run"
+        )
         .mark_line(point=True)
         .encode(x=alt.X("ran_at:T", title=None), y=alt.Y("explore_ratio:Q", title="explore ratio"))
         .properties(width=520, height=150)

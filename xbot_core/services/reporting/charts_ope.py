@@ -23,14 +23,16 @@ def arm_estimates(
         base.transform_fold(list(ESTIMATE_LABELS.values()), as_=["estimate", "value"])
         .mark_point(size=55)
         .encode(
-            x="value:Q",
+            x=alt.X("value:Q", title="mean reward per post"),
             color=alt.Color("estimate:N", title=None),
             shape=alt.Shape("estimate:N", title=None),
             tooltip=["arm:N", "estimate:N", alt.Tooltip("value:Q", format=".4f"), "n:Q"],
         )
     )
+    # no arm with an interval yet (one post each): points only, as all-null ends give Vega an infinite extent
+    layers = (rule, points) if data["aipw_low"].is_not_null().any() else (points,)
     return (
-        alt.layer(rule, points, data=data)
+        alt.layer(*layers, data=data)
         .properties(width=380, height=alt.Step(18))
         .facet(row=alt.Row("scope:N", title=None), title=title)
         .resolve_scale(y="independent")

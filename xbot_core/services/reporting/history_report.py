@@ -19,6 +19,7 @@ from xbot_core.domain.history_analysis import (
 from xbot_core.domain.history_power import STATUS_OK as POWER_OK
 from xbot_core.domain.history_power import posts_needed_table
 from xbot_core.services.read import analytics
+from xbot_core.services.reporting.report_tables import DASH, _missing, pvalue
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,22 @@ METRIC_LABELS = {
 
 
 def markdown_table(frame: pl.DataFrame) -> str:
-    """A frame of strings and numbers as a Markdown table (the notebook's formatted tables)."""
+    """A frame of strings and numbers as a Markdown table (the notebook's formatted tables); a missing or
+    non-finite value is an em dash, never an empty cell or 'nan'."""
     if frame.height == 0:
         return "_none_"
     head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width + "\n"
     body = "".join(
         "| "
-        + " | ".join("" if v is None else str(v).replace("|", "\\|").replace("\n", " ") for v in row)
+        + " | ".join(DASH if _missing(v) else str(v).replace("|", "\\|").replace("\n", " ") for v in row)
         + " |\n"
         for row in frame.iter_rows()
     )
     return head + body
+
+
+def _fmt(template: str, value: float | None) -> str:
+    return DASH if _missing(value) else template.format(value)
 
 
 def comparisons(table: pl.DataFrame, metric: str) -> pl.DataFrame:
@@ -101,12 +107,13 @@ def comparisons(table: pl.DataFrame, metric: str) -> pl.DataFrame:
             "feature": ok["feature"],
             "level": ok["level"],
             "posts": ok["posts"],
+            # a rate is never negative: the delta-method interval is cut at 0 (its coverage stays the same)
             "rate (95% CI)": [
-                f"{fmt.format(r)} ({fmt.format(lo)} – {fmt.format(hi)})"
+                f"{_fmt(fmt, r)} ({_fmt(fmt, None if _missing(lo) else max(lo, 0.0))} – {_fmt(fmt, hi)})"
                 for r, lo, hi in ok.select("rate", "ci_low", "ci_high").iter_rows()
             ],
-            "vs the other posts": [f"{lift:+.0%}" for lift in ok["lift_vs_rest"]],
-            "q (BH)": [f"{q:.3f}" for q in ok["q_value"]],
+            "vs the other posts": [_fmt("{:+.0%}", lift) for lift in ok["lift_vs_rest"]],
+            "q (BH)": [pvalue(q) for q in ok["q_value"]],  # '< 0.001', never '0.000'
         }
     )
 

@@ -2,7 +2,8 @@
 status.
 
 "7d" means the `days` UTC days ending with the report date; uplifts compare them with the `days` before.
-Ratio metrics are ratios of sums (FPKI = 1000·Σfollows/Σimpressions), never means of per-post ratios.
+Ratio metrics are pooled (domain.metrics: FPKI = 1000·Σfollows/Σimpressions), never means of per-post ratios;
+/api/growth uses the same definitions.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from xbot_core.domain.completeness import incomplete_share
+from xbot_core.domain.metrics import pooled_er_expr, pooled_fpki_expr, pooled_reply_rate_expr
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.services.read import analytics
 from xbot_core.services.read.analytics import Source, Window
@@ -59,16 +61,16 @@ def _ratio(num: float | None, den: float | None, per: float = 1.0) -> float | No
 
 
 def _sums(posts: pl.DataFrame) -> dict[str, float | None]:
+    """Totals for people to read, and the pooled rates (domain.metrics) of the posts."""
+    rates = posts.select(pooled_er_expr(), pooled_fpki_expr(), pooled_reply_rate_expr()).row(0, named=True)
     measured = posts.filter(pl.col("impressions").is_not_null())
     if measured.is_empty():
-        return dict.fromkeys(("impressions", "follows", "replies", "engagements", "novelty"), None)
+        return dict.fromkeys(("impressions", "follows", "engagements"), None) | rates
     return {
         "impressions": float(measured["impressions"].sum()),
         "follows": float(measured["follows"].sum()),
-        "replies": float(measured["replies"].sum()),
         "engagements": float((measured["likes"] + measured["retweets"] + measured["replies"]).sum()),
-        "novelty": posts["novelty"].mean(),  # type: ignore[dict-item]
-    }
+    } | rates
 
 
 def _uplift(now: float | None, before: float | None) -> float | None:
@@ -91,8 +93,7 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
     end = _followers_at(snapshots, window.until)
     start_day = _followers_at(snapshots, window.until - timedelta(days=1))
     start_window = _followers_at(snapshots, window.since)
-    reply_now = _ratio(now_s["replies"], now_s["impressions"])
-    reply_before = _ratio(prev_s["replies"], prev_s["impressions"])
+    reply_now, reply_before = now_s["reply_rate"], prev_s["reply_rate"]
     # passes lacking a reward metric (learning left them out): their share is a data-quality KPI
     gaps = analytics.load(source, "outcome_completeness", **window.params).row(0, named=True)
     kpis = pl.DataFrame(
@@ -113,7 +114,7 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
                 None if end is None else float(end),
                 None if end is None or start_day is None else float(end - start_day),
                 None if end is None or start_window is None else float(end - start_window),
-                _ratio(now_s["follows"], now_s["impressions"], 1000.0),
+                now_s["fpki"],
                 reply_now,
                 _uplift(reply_now, reply_before),
                 posts["novelty"].mean() if posts.height else None,  # from the text: final at posting
@@ -193,9 +194,9 @@ def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> 
             "impressions": s["impressions"],
             "engagements": s["engagements"],
             "follows": s["follows"],
-            "ER": _ratio(_float(s["engagements"]), _float(s["impressions"])),
-            "FPKI": _ratio(_float(s["follows"]), _float(s["impressions"]), 1000.0),
-            "reply rate": _ratio(_float(s["replies"]), _float(s["impressions"])),
+            "ER": s["er"],
+            "FPKI": s["fpki"],
+            "reply rate": s["reply_rate"],
             "weighted reward": _ratio(
                 _float((p["reward"] * p["exposure_weight"]).sum()) if p.height else None,
                 _float(p.filter(pl.col("reward").is_not_null())["exposure_weight"].sum())

@@ -72,10 +72,12 @@ def when(x: datetime | None) -> str:
 def table(
     rows: Sequence[dict[str, str]], title: str, notes: Sequence[str] = (), empty: str = "nothing to show yet"
 ) -> GT:
-    """A GT of already formatted text cells; an empty table says why in one row."""
+    """A GT of already formatted text cells; an empty table says why in one row. The dash is explained under
+    the table only when a cell shows one."""
     frame = pl.DataFrame(list(rows), infer_schema_length=None) if rows else pl.DataFrame({" ": [empty]})
     gt = GT(frame).tab_header(title=title).sub_missing(missing_text=DASH)
-    for note in (*notes, DASH_NOTE):
+    dashed = any(v is None or v == DASH for r in rows for v in r.values())
+    for note in (*notes, DASH_NOTE) if dashed else notes:
         gt = gt.tab_source_note(note)
     return gt
 

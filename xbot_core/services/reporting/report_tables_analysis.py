@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 from great_tables import GT
 
-from xbot_core.services.reporting.report_tables import DASH, count, num, table, when
+from xbot_core.services.reporting.report_tables import DASH, _missing, count, num, table, when
 
 Formatter = Callable[[Any], str]
 
@@ -32,7 +32,7 @@ def cell(value: Any) -> str:
 
 def interval(low: float | None, high: float | None, digits: int = 3) -> str:
     """'0.120 to 0.450'; an em dash when either end is unknown."""
-    if low is None or high is None:
+    if _missing(low) or _missing(high):
         return DASH
     return f"{num(low, digits)} to {num(high, digits)}"
 

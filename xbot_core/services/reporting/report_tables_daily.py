@@ -20,6 +20,8 @@ _KPI_FORMAT = {  # by metric-name prefix, first match wins
     "reply uplift": lambda v: pct(v, 0, signed=True),
     "novelty": lambda v: num(v, 2),
     "posts": count,
+    "incomplete passes": count,
+    "incomplete share": lambda v: pct(v, 1),
 }
 
 

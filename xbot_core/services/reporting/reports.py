@@ -113,10 +113,26 @@ def file_stem(spec: ReportSpec, handle: str) -> str:
     return f"{spec.stem}_{handle}"
 
 
+def snapshot_rows(snapshot: pl.DataFrame) -> pl.DataFrame:
+    """The data snapshot as people read it: newest timestamps to the second in UTC, an em dash for a table
+    with no rows (never the text 'None' or a raw timestamp repr)."""
+    newest, dtype = pl.col("max_timestamp"), snapshot.schema["max_timestamp"]
+    if not isinstance(dtype, pl.Datetime):  # every table empty (a Null column): nothing to format
+        text = pl.lit(None, dtype=pl.String)
+    else:
+        utc = (
+            newest.dt.replace_time_zone("UTC")
+            if dtype.time_zone is None
+            else newest.dt.convert_time_zone("UTC")
+        )
+        text = utc.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return snapshot.with_columns(text.fill_null("—").alias("max_timestamp"))
+
+
 def lineage(spec: ReportSpec, source: analytics.Source) -> dict[str, Any]:
     """Parameters, commit, data snapshot, library versions and seed of one rendering (no secrets)."""
     commit, dirty = git_commit()
-    snapshot = analytics.data_snapshot(source).with_columns(pl.col("max_timestamp").cast(pl.String))
+    snapshot = snapshot_rows(analytics.data_snapshot(source))
     return {
         "report": file_stem(spec, source.handle),
         "account": source.handle,
