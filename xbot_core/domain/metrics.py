@@ -78,15 +78,19 @@ def _rate_expr(numerator: pl.Expr, impressions: pl.Expr, per: float = 1.0) -> pl
     return pl.when(imp > 0).then((per * numerator.cast(pl.Float64)) / imp).otherwise(None)
 
 
+def _engagements_expr(likes: str, retweets: str, replies: str) -> pl.Expr:
+    """likes + retweets + replies as floats (null when any is null): ER's numerator."""
+    f64 = pl.Float64
+    return pl.col(likes).cast(f64) + pl.col(retweets).cast(f64) + pl.col(replies).cast(f64)
+
+
 def er_expr(
     likes: str = "likes",
     retweets: str = "retweets",
     replies: str = "replies",
     impressions: str = "impressions",
 ) -> pl.Expr:
-    total = (
-        pl.col(likes).cast(pl.Float64) + pl.col(retweets).cast(pl.Float64) + pl.col(replies).cast(pl.Float64)
-    )
+    total = _engagements_expr(likes, retweets, replies)
     return _rate_expr(total, pl.col(impressions)).alias("er")
 
 
@@ -170,7 +174,5 @@ def pooled_er_expr(
     impressions: str = "impressions",
 ) -> pl.Expr:
     """Aggregate: pooled_er over the rows (a row missing any count is left out, as in er_expr)."""
-    total = (
-        pl.col(likes).cast(pl.Float64) + pl.col(retweets).cast(pl.Float64) + pl.col(replies).cast(pl.Float64)
-    )
+    total = _engagements_expr(likes, retweets, replies)
     return _pooled_expr(total, pl.col(impressions)).alias("er")
