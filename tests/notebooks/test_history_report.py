@@ -51,7 +51,9 @@ def test_history_report_renders(
     assert classify_account(db_pool, llm, account_id).left == 0
     with psycopg.connect(url) as conn:
         originals = [r[0] for r in conn.execute("SELECT text FROM imported_posts WHERE NOT is_reply")]
-        stored = dict(conn.execute("SELECT text_hash, content_type FROM content_type_labels WHERE valid"))
+        stored: dict[str, str] = dict(
+            conn.execute("SELECT text_hash, content_type FROM content_type_labels WHERE valid").fetchall()
+        )
     by_llm = [stored[content_hash(t)] for t in originals if content_hash(t) in stored]
     assert 0 < len(by_llm) < len(originals) == 308  # the sandbox answers `other` where the rules cannot tell
     result = CliRunner().invoke(app, ["report", "history", "--account", "rOpenSci"], catch_exceptions=False)
