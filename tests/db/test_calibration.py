@@ -70,6 +70,11 @@ def test_calibrated_sandbox_reproduces_the_history_medians(
     )
     assert run.exit_code == 0, run.output
     assert "calibrated from @rOpenSci: 374 posts" in run.output and out.name in run.output
+    # what exports cannot tell is said, in the output and in the file, never invented
+    said = " ".join(run.output.split())
+    assert "the share visible at T+1h: an export holds one cumulative read per post per export day" in said
+    header = " ".join(line.lstrip("# ") for line in out.read_text(encoding="utf-8").splitlines()[:8])
+    assert "Kept from the template, not fitted: the accrual curve (the share visible at T+1h" in header
     config = load_audience_config(out)
     info = config.calibration
     assert info is not None and info.source_account == "rOpenSci" and info.posts == 374

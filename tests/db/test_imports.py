@@ -15,9 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.x_analytics_data import CURRENT_FILE, exports_dir, legacy_files
+from xbot_core.adapters.db import history_repo
 from xbot_core.cli import app
 from xbot_core.errors import ConfigError, ImportDataError
-from xbot_core.services.operations.imports import import_exports
+from xbot_core.services.operations.imports import BULK_ROWS, BULK_SHARE, import_exports, uses_bulk_checks
 from xbot_core.settings import get_settings
 
 pytestmark = pytest.mark.db
@@ -339,3 +340,34 @@ def test_references_hold_for_every_writer(clean_db: str) -> None:
         conn.execute("DELETE FROM imported_post_rows WHERE account_id = %s", (acct,))
         conn.execute("DELETE FROM accounts WHERE account_id = %s", (acct,))
     assert counts(clean_db) == (0, 0, 0)
+
+
+def test_bulk_reference_plan_still_rejects_a_read_without_its_post(clean_db: str) -> None:
+    """The merge anti-join a large batch is checked with finds the one orphan among many good reads."""
+    do_import(clean_db, [exports_dir() / CURRENT_FILE])
+    (acct,) = rows(clean_db, "SELECT account_id FROM accounts WHERE handle = %s", (HANDLE,))[0]
+    good = (
+        "INSERT INTO imported_reads (account_id, tweet_id, as_of, export_format, source_file, impressions)"
+        " SELECT account_id, tweet_id, '2030-01-01'::date, 'content', 'x.csv', 1 FROM imported_post_rows"
+        " WHERE account_id = %s"
+    )
+    orphan = " UNION ALL SELECT %s, '1', '2030-01-01'::date, 'content', 'x.csv', 1"
+    with psycopg.connect(clean_db) as conn:
+        history_repo.plan_bulk_reference_checks(conn)
+        (plan,) = conn.execute("SHOW enable_hashjoin").fetchone() or ("",)
+        assert plan == "off"
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(good + orphan, (acct, acct))
+    with psycopg.connect(clean_db) as conn:
+        history_repo.plan_bulk_reference_checks(conn)
+        conn.execute(good, (acct,))  # the same rows without the orphan pass
+    assert counts(clean_db) == (1, 70, 140)
+    with psycopg.connect(clean_db) as conn:  # SET LOCAL: the plan ended with its transaction
+        assert conn.execute("SHOW enable_hashjoin").fetchone() == ("on",)
+
+
+def test_only_a_large_share_of_the_account_is_a_bulk_batch() -> None:
+    assert uses_bulk_checks(1_000_000, 1_000_000)
+    assert uses_bulk_checks(BULK_ROWS, int(BULK_ROWS / BULK_SHARE))
+    assert not uses_bulk_checks(BULK_ROWS - 1, BULK_ROWS)  # too few rows: probes are cheap
+    assert not uses_bulk_checks(BULK_ROWS, int(BULK_ROWS / BULK_SHARE) + 1)  # a small share of a big history

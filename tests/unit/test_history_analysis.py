@@ -13,9 +13,13 @@ from scipy import stats
 
 from tests.x_analytics_data import CURRENT_FILE, exports_dir, legacy_files
 from xbot_core.domain.history_analysis import (
+    LABELLED_BY_LLM,
+    LABELLED_BY_RULES,
     STATUS_NOT_ENOUGH_DATA,
     STATUS_OK,
     HistoryAnalysisConfig,
+    Labeller,
+    content_labeller,
     history_table,
     length_bucket,
     post_features,
@@ -24,6 +28,7 @@ from xbot_core.domain.history_analysis import (
     trend,
     with_features,
 )
+from xbot_core.domain.text import content_hash
 from xbot_core.domain.x_analytics import parse_export
 
 
@@ -176,3 +181,34 @@ def test_surrogates_rank_correlation_against_scipy() -> None:
     assert posts["follows"].sum() >= 5
     few = surrogates(posts, min_follows=int(posts["follows"].sum()) + 1)
     assert few["spearman_rho"].to_list() == [None, None]
+
+
+def test_llm_labels_win_over_the_rules_for_original_posts_only() -> None:
+    at = datetime(2026, 7, 31, 9, tzinfo=UTC)
+    texts = [
+        "Why most dashboards fail: nobody owns them.",  # rules: insight? whatever they say, the LLM wins
+        "Read this before you ship a notebook.",
+        "@a thanks, that helps",  # a reply: never relabelled, even with a label for its text
+    ]
+    posts = pl.DataFrame(
+        {
+            "text": texts,
+            "posted_at": [at] * 3,
+            "time_known": [True] * 3,
+            "is_reply": [False, False, True],
+        }
+    )
+    rules = with_features(posts, "UTC")
+    assert rules["content_type_by"].to_list() == [LABELLED_BY_RULES] * 3
+    assert content_labeller(rules) == Labeller(LABELLED_BY_RULES, 0, 2)
+    assert rules["rules_content_type"].to_list() == rules["content_type"].to_list()
+    # a label unlike the rules' for the first text and one for the reply's text
+    first = "story" if rules["content_type"][0] != "story" else "tip"
+    llm = {content_hash(texts[0]): first, content_hash(texts[2]): "resource"}
+    mixed = with_features(posts, "UTC", llm)
+    assert mixed["content_type"].to_list() == [first, *rules["content_type"].to_list()[1:]]
+    assert mixed["content_type_by"].to_list() == [LABELLED_BY_LLM, LABELLED_BY_RULES, LABELLED_BY_RULES]
+    assert mixed["rules_content_type"].to_list() == rules["content_type"].to_list()
+    assert content_labeller(mixed) == Labeller("mixed", 1, 1)
+    llm[content_hash(" Read this before you  ship a notebook. ")] = "tip"  # the hash of the normalised text
+    assert content_labeller(with_features(posts, "UTC", llm)) == Labeller(LABELLED_BY_LLM, 2, 0)

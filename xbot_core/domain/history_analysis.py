@@ -9,6 +9,7 @@ table never ranks noise. Pure: frames in, frames out; the stats come from domain
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from scipy import stats as sps
 
 from xbot_core.domain.history_arms import UNKNOWN, history_arms
 from xbot_core.domain.stats import RatioStats, benjamini_hochberg, compare
+from xbot_core.domain.text import content_hash
 
 STATUS_OK = "ok"
 STATUS_NOT_ENOUGH_DATA = "not_enough_data"
@@ -81,14 +83,49 @@ def post_features(
     }
 
 
-def with_features(posts: pl.DataFrame, tz: str) -> pl.DataFrame:
+LABELLED_BY_LLM = "llm"
+LABELLED_BY_RULES = "rules"
+
+
+def with_features(posts: pl.DataFrame, tz: str, llm_labels: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Add the FEATURES columns to a frame of posts (text, posted_at, time_known, is_reply); the post's own
-    columns keep their names and types."""
-    rows = [
-        post_features(t, p, k, r, tz)
-        for t, p, k, r in posts.select("text", "posted_at", "time_known", "is_reply").iter_rows()
-    ]
-    return posts.with_columns(pl.DataFrame(rows, schema=dict.fromkeys(FEATURES, pl.String)))
+    columns keep their names and types. `llm_labels` ({content_hash(text): content type}, the cached
+    `--classify llm` answers in the catalog) give an original post its content type where they have its
+    text; the rules label the rest. `content_type_by` (llm or rules) and `rules_content_type` say which
+    labeller spoke and what the rules would have said."""
+    labels = llm_labels or {}
+    rows, by, rules = [], [], []
+    for t, p, k, r in posts.select("text", "posted_at", "time_known", "is_reply").iter_rows():
+        f = post_features(t, p, k, r, tz)
+        rules.append(f["content_type"])
+        llm = labels.get(content_hash(t)) if labels and not r else None
+        if llm is not None:
+            f["content_type"] = llm
+        by.append(LABELLED_BY_RULES if llm is None else LABELLED_BY_LLM)
+        rows.append(f)
+    return posts.with_columns(
+        *pl.DataFrame(rows, schema=dict.fromkeys(FEATURES, pl.String)).get_columns(),
+        pl.Series("content_type_by", by, dtype=pl.String),
+        pl.Series("rules_content_type", rules, dtype=pl.String),
+    )
+
+
+@dataclass(frozen=True)
+class Labeller:
+    """Who labelled the content types of the original posts: `llm`, `rules` or `mixed`, with the counts."""
+
+    kind: str
+    llm: int
+    rules: int
+
+
+def content_labeller(posts: pl.DataFrame) -> Labeller:
+    """The labeller of the original posts' content types (a with_features frame; replies carry no arms)."""
+    originals = posts.filter(~pl.col("is_reply"))
+    llm = int((originals["content_type_by"] == LABELLED_BY_LLM).sum())
+    rules = originals.height - llm
+    kind = LABELLED_BY_LLM if llm and not rules else LABELLED_BY_RULES if not llm else "mixed"
+    return Labeller(kind, llm, rules)
 
 
 def ratio_stats(events: np.ndarray, impressions: np.ndarray) -> RatioStats:

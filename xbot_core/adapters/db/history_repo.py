@@ -33,6 +33,12 @@ def lock_account(conn: psycopg.Connection, params: dict[str, object]) -> None:
     conn.execute(query("import_lock_account"), params)
 
 
+def plan_bulk_reference_checks(conn: psycopg.Connection) -> None:
+    """For the rest of the transaction: the reference triggers check a large batch with a merge anti-join
+    (sql/queries/imports.sql § import_bulk_reference_plan says why and what it measured)."""
+    conn.execute(query("import_bulk_reference_plan"))
+
+
 def fetch_frame(
     conn: psycopg.Connection, name: str, params: dict[str, object], schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:

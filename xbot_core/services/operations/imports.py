@@ -28,6 +28,11 @@ from xbot_core.domain.x_analytics import (
 from xbot_core.errors import ConfigError, ImportDataError
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+# a batch of new reads at least this large, and at least this share of the account's posts after the import,
+# is checked by the reference triggers with a merge anti-join (one walk of the posts' key) rather than per-row
+# probes or a hash of every post: history_repo.plan_bulk_reference_checks
+BULK_ROWS = 50_000
+BULK_SHARE = 0.2
 STAGE_COLUMNS: tuple[str, ...] = (
     "tweet_id",
     "posted_at",
@@ -170,6 +175,8 @@ def import_exports(
         stored_posts = history_repo.fetch_frame(conn, "import_existing_posts", params, _POSTS_SCHEMA)
         stored_reads = history_repo.fetch_frame(conn, "import_existing_reads", params, _READS_SCHEMA)
         diff = diff_stage(stage, stored_posts, stored_reads)
+        if uses_bulk_checks(diff.new_reads.height, stored_posts.height + diff.new_posts.height):
+            history_repo.plan_bulk_reference_checks(conn)
         acct = pl.lit(account_id, pl.Int64).alias("account_id")
         # in key order: each primary-key insert lands on the rightmost index page (fewer pages touched)
         new_posts = diff.new_posts.select(acct, *_POST_COLUMNS).sort("tweet_id")
@@ -192,6 +199,12 @@ def import_exports(
     )
 
 
+def uses_bulk_checks(new_reads: int, posts_after: int) -> bool:
+    """Whether a batch of `new_reads` into an account with `posts_after` posts is a bulk batch (BULK_ROWS,
+    BULK_SHARE): the merge walks all the account's posts, which pays only when the batch is a good share."""
+    return new_reads >= BULK_ROWS and new_reads >= BULK_SHARE * posts_after
+
+
 @dataclass(frozen=True)
 class StageDiff:
     """The staged rows split against what is stored (frames in STAGE_COLUMNS)."""
@@ -204,12 +217,20 @@ class StageDiff:
 
 def diff_stage(stage: pl.DataFrame, stored_posts: pl.DataFrame, stored_reads: pl.DataFrame) -> StageDiff:
     """New posts, day-only posts whose time of day arrived, new reads, and reads whose values changed."""
-    posts = stage.sort("time_known").unique(subset=["tweet_id"], keep="last", maintain_order=True)
-    new_posts = posts.join(stored_posts, on="tweet_id", how="anti")
-    timed = posts.filter(pl.col("time_known")).join(
-        stored_posts.filter(~pl.col("time_known")), on="tweet_id", how="semi"
-    )
+    if stage["tweet_id"].n_unique() == stage.height:
+        posts = stage  # one read per post (a single export): nothing to choose between
+    else:  # a post in several exports: the row with its time of day wins
+        posts = stage.sort("time_known").unique(subset=["tweet_id"], keep="last", maintain_order=True)
+    if stored_posts.height == 0:  # the account's first import: every post is new
+        new_posts, timed = posts, posts.clear()
+    else:
+        new_posts = posts.join(stored_posts, on="tweet_id", how="anti")
+        timed = posts.filter(pl.col("time_known")).join(
+            stored_posts.filter(~pl.col("time_known")), on="tweet_id", how="semi"
+        )
     keys = ["tweet_id", "as_of"]
+    if stored_reads.height == 0:  # a first import of these days: every read is new, none changed
+        return StageDiff(new_posts, timed, stage, stage.clear())
     new_reads = stage.join(stored_reads, on=keys, how="anti")
     both = stage.join(stored_reads, on=keys, how="inner", suffix="__stored")
     changed = both.filter(pl.any_horizontal(pl.col(m).ne_missing(pl.col(f"{m}__stored")) for m in METRICS))

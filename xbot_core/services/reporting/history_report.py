@@ -9,7 +9,11 @@ from datetime import UTC, datetime
 import polars as pl
 
 from xbot_core.domain.history_analysis import (
+    LABELLED_BY_LLM,
+    LABELLED_BY_RULES,
     HistoryAnalysisConfig,
+    Labeller,
+    content_labeller,
     history_table,
     read_growth,
     surrogates,
@@ -33,6 +37,7 @@ class HistoryData:
     trend: pl.DataFrame
     growth: pl.DataFrame
     power: pl.DataFrame  # domain.history_power.posts_needed_table of the posts
+    labeller: Labeller  # who labelled the original posts' content types (LLM, rules or mixed)
 
 
 def load_history(
@@ -54,7 +59,12 @@ def load_history(
         },
     )
     tz = str(posts["timezone"][0]) if posts.height else "UTC"
-    posts = with_features(posts.drop("timezone"), tz) if posts.height else posts.drop("timezone")
+    if posts.height:
+        labels = analytics.load_sql(url, analytics.analytics_sql("content_type_labels"))
+        llm = dict(labels.select("text_hash", "content_type").iter_rows())
+        posts = with_features(posts.drop("timezone"), tz, llm)
+    else:
+        posts = posts.drop("timezone")
     table = history_table(posts, config) if posts.height else pl.DataFrame()
     reads = analytics.load_sql(url, analytics.analytics_sql("imported_reads"), {"handle": handle})
     if posts.height:
@@ -67,6 +77,7 @@ def load_history(
         trend=trend(posts, "1mo"),
         growth=read_growth(reads) if posts.height else pl.DataFrame(),
         power=posts_needed_table(posts) if posts.height else pl.DataFrame(),
+        labeller=content_labeller(posts) if posts.height else Labeller(LABELLED_BY_RULES, 0, 0),
     )
 
 
@@ -166,6 +177,45 @@ def summary_markdown(data: HistoryData) -> str:
         f"{first[:10]} to {last[:10]}; {impressions:,} impressions (median {median:,.0f} per post, "
         f"max {top:,.0f}); {fpk_text}; time of day known for {known:,} posts (time zone {data.timezone}); "
         f"latest read {latest}."
+    )
+
+
+def labeller_markdown(data: HistoryData) -> str:
+    """Which labeller gave the original posts their content types (LLM, rules or mixed, with counts), and
+    where the LLM spoke, its labels beside the rules' (how often they agree)."""
+    lab, p = data.labeller, data.posts
+    if p.height == 0:
+        return ""
+    replies = (
+        " Replies keep the rules' label (the LLM labels original posts only)." if p["is_reply"].any() else ""
+    )
+    if lab.kind == LABELLED_BY_RULES:
+        return (
+            f"**Content types: rules** for all {lab.rules:,} original posts (no LLM labels cached; "
+            "`xbot import x-analytics … --classify llm` labels them through the LLM)." + replies
+        )
+    head = (
+        f"**Content types: LLM** (`--classify llm`) for all {lab.llm:,} original posts."
+        if lab.kind == LABELLED_BY_LLM
+        else f"**Content types: mixed**: LLM (`--classify llm`) for {lab.llm:,} original posts, rules for "
+        f"{lab.rules:,} (texts the LLM has not labelled, or answered outside the catalog)."
+    )
+    pairs = (
+        p.filter(pl.col("content_type_by") == LABELLED_BY_LLM)
+        .group_by("content_type", "rules_content_type")
+        .len()
+        .sort(["len", "content_type", "rules_content_type"], descending=[True, False, False])
+    )
+    agree = int(pairs.filter(pl.col("content_type") == pl.col("rules_content_type"))["len"].sum())
+    table = pl.DataFrame(
+        {
+            "LLM label": pairs["content_type"],
+            "rules' label": pairs["rules_content_type"],
+            "posts": pairs["len"],
+        }
+    )
+    return f"{head}{replies} The rules agree with the LLM on {agree:,} of {lab.llm:,}.\n\n" + markdown_table(
+        table
     )
 
 

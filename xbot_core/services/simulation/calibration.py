@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,6 +44,14 @@ _RATE_METRIC = {
 _COLUMNS = {"retweets": "reposts", "link_clicks": "url_clicks"}  # fit column → imported_posts column
 
 
+# what an export cannot tell, said in the file and the command's output instead of a number invented for it
+NOT_FROM_EXPORTS = (
+    "kept from the template, not fitted: the accrual curve (the share visible at T+1h: an export holds one "
+    "cumulative read per post per export day, never the hours after posting), the per-post rate noise "
+    "rate_sigma, and the hour/weekday shapes"
+)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """The fit, the file written and the template it was written from."""
@@ -61,7 +70,8 @@ class Calibration:
             f"calibrated from @{self.handle}: {f.posts} posts ({f.replies} replies, "
             f"share {f.reply_share:.0%}); "
             f"fit on {f.used} posts: median impressions {f.base_impressions:.1f} (neutral post), "
-            f"sigma {f.sigma:.3f}, follows per 1,000 impressions {fpki}; wrote {self.path}"
+            f"sigma {f.sigma:.3f}, follows per 1,000 impressions {fpki}; {NOT_FROM_EXPORTS}; "
+            f"wrote {self.path}"
         )
 
 
@@ -171,8 +181,11 @@ def render(template_text: str, handle: str, fit: AudienceFit, latest_read: date,
     header = (
         f"# Calibrated by `xbot sandbox calibrate` from @{handle}'s imported history\n"
         f"# (latest read {latest_read}) on the template {template.name}: the scale parameters below are\n"
-        "# fitted (see their comments); arms, ground truth, hour/weekday shapes, accrual and the account\n"
-        "# section are the template's.\n"
+        "# fitted (see their comments); arms, ground truth and the account section are the template's.\n"
+        + "".join(
+            f"# {line}\n"
+            for line in textwrap.wrap(NOT_FROM_EXPORTS[0].upper() + NOT_FROM_EXPORTS[1:] + ".", 105)
+        )
     )
     fpki = "" if fit.follows_per_1k is None else f"follows_per_1k = {_fmt(fit.follows_per_1k)}\n"
     calibration = (
