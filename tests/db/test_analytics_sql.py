@@ -24,7 +24,7 @@ PARAMS = {
     "to_tid": "(100000,0)",
 }
 # what the seeded dataset holds no rows for (imports, experiments, per-pass completeness are seeded elsewhere)
-EMPTY_HERE = {"assignments", "experiments", "imported_history", "imported_reads"}
+EMPTY_HERE = {"assignments", "content_type_labels", "experiments", "imported_history", "imported_reads"}
 
 
 def test_the_list_of_queries_is_the_folder() -> None:
