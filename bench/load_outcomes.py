@@ -3,7 +3,9 @@
 Paths, each run `--repeat` times, round-robin (so a change in the machine's load hits every path alike), each
 run in a child process of this one (same server, same query, its own peak RSS):
   adbc_pages (chosen)  xbot_core.services.read.analytics.load(source, "outcomes"): page ranges on parallel
-                       ADBC connections sharing one snapshot + the posts' times, joined in Polars
+                       ADBC connections sharing one snapshot + the posts' times, joined in Polars on the
+                       uuid as one UInt128
+  adbc_pages 4 conn    the same on 4 connections, 2 ranges each (the default is one per core, at least 2)
   pandas.read_sql      SQLAlchemy + psycopg, the typical user's code
   scanner_scan         DuckDB's postgres_scanner reading both tables (parallel page ranges) and joining them
   scanner_query        the same extension running outcomes.sql itself in Postgres (postgres_query)
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 HANDLE = "bench_load"
 SINCE, UNTIL = "2000-01-01", "2100-01-01"
 CHOSEN = "adbc_pages (chosen)"
+WIDER = "adbc_pages 4 conn"  # the chosen path on 4 connections (8 ranges): more readers than cores
 SIDE_REQUIREMENTS = (
     "duckdb==1.5.5",
     "duckdb-extension-postgres-scanner==1.5.5",
@@ -43,7 +45,7 @@ SIDE_VENV = Path.home() / ".cache" / "xbot-bench" / "scanner-venv"
 
 # run by the side venv's python: one path, one load; prints a JSON line
 SIDE = r"""
-import glob, json, resource, sys, time
+import glob, json, sys, time
 import duckdb
 path, url, sql_text, table_sql = sys.argv[1:5]
 host = url.split("host=")[1]
@@ -61,8 +63,8 @@ else:
     t = time.perf_counter()
     tbl = con.sql(q).to_arrow_table()
 seconds = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"rows": tbl.num_rows, "seconds": seconds, "rss_mb": rss}))
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"rows": tbl.num_rows, "seconds": seconds, "rss_mb": int(hwm.split()[1]) / 1024}))
 """
 
 
@@ -99,6 +101,15 @@ def side_python(venv: Path) -> Path:
     return python
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries the parent's RSS at the
+    fork into it across exec, so every child reported at least this script's ~1.2 GB (measured: all three
+    side-venv paths printed the same 1180.2 MB)."""
+    with open("/proc/self/status") as status:
+        hwm = next(line for line in status if line.startswith("VmHWM:"))
+    return int(hwm.split()[1]) / 1024
+
+
 def child(path: str, url: str, handle: str) -> None:
     """One load of one main-venv path; prints rows, seconds and peak RSS as JSON."""
     from xbot_core.services.read import analytics
@@ -107,6 +118,13 @@ def child(path: str, url: str, handle: str) -> None:
     if path == CHOSEN:
         t = time.perf_counter()
         rows = analytics.load(source, "outcomes", since=SINCE, until=UNTIL).height
+    elif path == WIDER:
+        from xbot_core.services.read import outcome_loader
+
+        params = {**source.params, "since": SINCE, "until": UNTIL}
+        config = outcome_loader.LoadConfig(connections=4, ranges_per_connection=2)
+        t = time.perf_counter()
+        rows = outcome_loader.load_outcomes(url, params, config).height
     else:
         import pandas as pd
         import sqlalchemy
@@ -118,8 +136,7 @@ def child(path: str, url: str, handle: str) -> None:
         with engine.connect() as conn:
             rows = len(pd.read_sql(sqlalchemy.text(sql_text), conn))
     seconds = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": seconds, "rss_mb": rss}))
+    print(json.dumps({"rows": rows, "seconds": seconds, "rss_mb": peak_rss_mb()}))
 
 
 def run(argv: list[str]) -> dict:
@@ -156,6 +173,7 @@ def main() -> None:
     me = [sys.executable, str(Path(__file__).resolve()), "--url", url, "--child"]
     paths = {
         CHOSEN: [*me, CHOSEN],
+        WIDER: [*me, WIDER],
         "pandas.read_sql": [*me, "pandas.read_sql"],
         "scanner_scan": [str(side), "-c", SIDE, "scanner_scan", url, sql_text, table_sql(source.account_id)],
         "scanner_query": [str(side), "-c", SIDE, "scanner_query", url, sql_text, ""],

@@ -28,18 +28,23 @@ def main() -> None:
     ap.add_argument("--posts-per-day", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--handle",
+        default=HANDLE,
+        help="account (bench_load --days 151: load_outcomes.py's history)",
+    )
     args = ap.parse_args()
     url = database()
-    posts = ensure_history(url, HANDLE, days=args.days, posts_per_day=args.posts_per_day)
+    posts = ensure_history(url, args.handle, days=args.days, posts_per_day=args.posts_per_day)
     out = Path(tempfile.mkdtemp(prefix="xbot-bench-reports-"))
-    os.environ.update(XBOT_DATABASE_URL=url, XBOT_ACCOUNT_HANDLE=HANDLE, XBOT_REPORTS_DIR=str(out))
+    os.environ.update(XBOT_DATABASE_URL=url, XBOT_ACCOUNT_HANDLE=args.handle, XBOT_REPORTS_DIR=str(out))
 
     from xbot_core.services.reporting import reports
     from xbot_core.settings import get_settings
 
     get_settings.cache_clear()
-    spec = reports.daily_spec(date(2026, 1, 7), simulated=True, seed=7, account_handle=HANDLE)
-    print(f"history: {posts:,} posts (@{HANDLE}); report window 7 days; output {out}")
+    spec = reports.daily_spec(date(2026, 1, 7), simulated=True, seed=7, account_handle=args.handle)
+    print(f"history: {posts:,} posts (@{args.handle}); report window 7 days; output {out}")
     for i in range(args.repeat):
         t = time.perf_counter()
         r = reports.render(spec, settings=get_settings())
@@ -47,7 +52,7 @@ def main() -> None:
         print(
             f"run {i + 1}: cells {r.cells_s:.2f} s + HTML {r.convert_s:.2f} s = "
             f"{r.cells_s + r.convert_s:.2f} s excluding kernel start "
-            f"(wall incl. kernel start and lineage: {wall:.2f} s)"
+            f"(wall incl. kernel start and lineage: {wall:.2f} s); load {os.getloadavg()[0]:.2f}"
         )
 
 

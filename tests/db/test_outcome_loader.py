@@ -6,6 +6,7 @@ reference frame (rows, column types, values, NULLs) for real and simulated rows,
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import timedelta
 from typing import Any
@@ -102,6 +103,23 @@ def test_every_strategy_returns_the_reference_frame(
         assert_frame_equal(got.sort(KEY), ref)
     assert_frame_equal(outcome_loader.load_outcomes(clean_db, params, force="lookup").sort(KEY), ref)
     assert_frame_equal(analytics.load(source, "outcomes", **WINDOWS[window]).sort(KEY), ref)
+
+
+def test_decisions_by_key_lookup_or_hash_join_return_the_reference_frame(
+    clean_db: str, history: dict[str, int]
+) -> None:
+    key = ["decision_id"]
+    for simulated, window in itertools.product((False, True), WINDOWS):
+        source = analytics.open_source("xbot_test", simulated=simulated, url=clean_db)
+        ref = analytics.load_sql(
+            clean_db, analytics.analytics_sql("decisions"), {**source.params, **window}
+        ).sort(key)
+        if window is WINDOWS[1]:  # two days of the twelve: some posts, not all
+            assert 0 < ref.height < 30
+        for narrow in (True, False, None):
+            got = outcome_loader.load_decisions(clean_db, {**source.params, **window}, narrow=narrow)
+            assert_frame_equal(got.sort(key), ref)
+        assert_frame_equal(analytics.load(source, "decisions", **window).sort(key), ref)
 
 
 def test_real_and_simulated_frames_are_disjoint(clean_db: str, history: dict[str, int]) -> None:

@@ -125,6 +125,10 @@ def load(source: Source, name: str, **params: ParamValue) -> pl.DataFrame:
     """Run sql/analytics/<name>.sql for the source's account and real/simulated side."""
     if name == "outcomes":
         return load_outcomes(source, **params)
+    if name == "decisions":  # a narrow window looks its posts up by key (services/read/outcome_loader.py)
+        from xbot_core.services.read import outcome_loader
+
+        return outcome_loader.load_decisions(source.url, {**source.params, **params})
     return load_sql(source.url, analytics_sql(name), {**source.params, **params})
 
 

@@ -23,7 +23,13 @@ import pyarrow as pa
 from xbot_core.adapters.db.arrow_reader import page_ranges, snapshot_reader, tid
 from xbot_core.adapters.db.connection import redact
 from xbot_core.errors import DatabaseError
-from xbot_core.services.read.analytics import OUTCOME_COLUMNS, ParamValue, analytics_sql, render
+from xbot_core.services.read.analytics import (
+    OUTCOME_COLUMNS,
+    WORK_MEM,
+    ParamValue,
+    analytics_sql,
+    render,
+)
 
 Strategy = Literal["pages", "lookup"]
 
@@ -69,15 +75,26 @@ def estimate(url: str, posted_sql: str) -> tuple[float, float, int]:
     return float(plan[0]["Plan"]["Plan Rows"]), float(stats[0]), int(stats[1])
 
 
-def join_times(rows: pl.DataFrame, posted: pl.DataFrame) -> pl.DataFrame:
-    """`rows` with their post's `posted_at`, keeping only rows whose post is in `posted` (an inner join that
-    looks up the one key column instead of gathering every column)."""
-    times = rows.select("decision_id").join(posted, on="decision_id", how="left", maintain_order="left")
+def uuid_key(column: str = "decision_id") -> pl.Expr:
+    """A uuid's 16 bytes as one UInt128: a join on it hashes a fixed-width integer instead of a binary value
+    (any byte order will do, both sides read it alike)."""
+    return pl.col(column).bin.reinterpret(dtype=pl.UInt128).alias("_key")
+
+
+def keyed_times(posted: pl.DataFrame) -> pl.DataFrame:
+    """posted_times.sql's frame keyed for join_times."""
+    return posted.select(uuid_key(), "posted_at")
+
+
+def join_times(rows: pl.DataFrame, times: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with their post's `posted_at` from `times` (keyed_times), keeping only rows whose post is in it
+    (an inner join that looks up the one key column instead of gathering every column)."""
+    found = rows.select(uuid_key()).join(times, on="_key", how="left", maintain_order="left")
     # cut into `rows`' chunks: columns chunked alike are selected without copying the whole frame (measured:
     # a single-chunk column among the page ranges' chunks made the select below copy 3M rows, +360 MB)
     lengths = rows.get_column("decision_id").chunk_lengths()
     starts = [sum(lengths[:i]) for i in range(len(lengths))]
-    pieces = [times["posted_at"].slice(s, n) for s, n in zip(starts, lengths, strict=True)]
+    pieces = [found["posted_at"].slice(s, n) for s, n in zip(starts, lengths, strict=True)]
     out = rows.with_columns(pl.concat(pieces, rechunk=False))
     if out["posted_at"].null_count():  # posted_at is NOT NULL: null means the post is outside the window
         out = out.filter(pl.col("posted_at").is_not_null())
@@ -113,4 +130,25 @@ def load_outcomes(
     ]
     with snapshot_reader(url, config.connections) as reader:
         posted, *parts = reader.read(queries, convert=_frame)
-    return join_times(pl.concat(parts, rechunk=False), posted)
+    return join_times(pl.concat(parts, rechunk=False), keyed_times(posted))
+
+
+def load_decisions(
+    url: str,
+    params: Mapping[str, ParamValue],
+    config: LoadConfig | None = None,
+    *,
+    narrow: bool | None = None,
+) -> pl.DataFrame:
+    """decisions.sql's frame for `params`. A narrow window (where outcomes are looked up) joins
+    content_metadata by key for the window's posts only instead of hashing the whole table (measured on a
+    14-day window of a 1.5M-post history at load 10.7: 1.59–2.08 s → 0.92–1.36 s of Postgres execution);
+    `narrow` forces either way."""
+    config = config or LoadConfig()
+    if narrow is None:
+        window_posts, outcome_rows, _ = estimate(url, render(analytics_sql("posted_times"), params))
+        narrow = choose(window_posts, outcome_rows, config.lookup_share) == "lookup"
+    settings = LOOKUP_SETTINGS if narrow else (f"SET LOCAL work_mem = '{WORK_MEM}'",)
+    with snapshot_reader(url, 1) as reader:
+        (frame,) = reader.read([render(analytics_sql("decisions"), params)], settings, _frame)
+    return frame
