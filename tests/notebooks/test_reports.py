@@ -214,36 +214,3 @@ def test_daily_page_labels_provisional_figures(rendered: dict[str, Any], offline
     assert re.search(r"incomplete passes 7d\t\d[\d,]*\s", text) and re.search(
         r"incomplete share 7d\t(\d+\.\d %|—)\s", text
     ), text[text.index("Key figures") :][:900]
-
-
-def test_daily_report_on_a_warm_kernel_is_the_same(rendered: dict[str, Any], tmp_path: Path) -> None:
-    """The demo renders on kernels started ahead with the report libraries imported: the report is the
-    one a kernel of its own gives, and the kernel is shut down after its one notebook."""
-    from xbot_core.services.reporting import reports
-    from xbot_core.services.reporting.report_kernels import WarmRenderer
-    from xbot_core.settings import get_settings
-
-    kernels: list[Any] = []
-
-    def job(kernel: Any) -> reports.Rendered:
-        kernels.append(kernel)
-        spec = reports.daily_spec(SIM_END, **COMMON)
-        return reports.render(spec, settings=get_settings(), out_dir=tmp_path, kernel=kernel)
-
-    renderer = WarmRenderer(1, workers=1)
-    try:
-        warm = renderer.submit(job).result(timeout=300)
-    finally:
-        renderer.close()
-    assert kernels[0] is not None, "the job got no warm kernel"
-    assert not kernels[0].has_kernel  # shut down once its notebook ran
-    cold = rendered["daily"].html.read_text(encoding="utf-8")
-    assert reports.report_content(warm.html.read_text(encoding="utf-8")) == reports.report_content(cold)
-
-
-def test_a_kernel_that_cannot_warm_up_is_a_report_error() -> None:
-    from xbot_core.errors import ReportError
-    from xbot_core.services.reporting.report_kernels import start_warm_kernel
-
-    with pytest.raises(ReportError, match="no_such_module_for_xbot"):
-        start_warm_kernel(modules=("no_such_module_for_xbot",), timeout_s=120)

@@ -157,3 +157,20 @@ def test_services_are_split_by_role() -> None:
     services = ROOT / "xbot_core" / "services"
     roles = sorted(p.name for p in services.iterdir() if (p / "__init__.py").is_file())
     assert roles == ["loop", "operations", "read", "reporting", "simulation"]
+
+
+def test_a_report_kernel_imports_no_generation_library() -> None:
+    """What every report notebook imports first loads neither scikit-learn, textstat (NLTK) nor openai: they
+    cost a report kernel 5-6 CPU seconds of its ~8, and only generation and the history prior use them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from xbot_core.services import wiring, steps\n"  # the notebooks' first import pulls in every step
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'textstat', 'nltk', 'openai'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +37,6 @@ from xbot_core.errors import XbotError
 from xbot_core.sandbox.process import SandboxProcess
 from xbot_core.sandbox.token import admin_headers, admin_token_file, token_file_for
 from xbot_core.services import steps, wiring
-from xbot_core.services.reporting.report_kernels import WarmRenderer
 from xbot_core.settings import Settings
 
 RESET_QUERIES = (
@@ -258,9 +257,8 @@ async def _run_with(
         end = datetime.combine(start_day + timedelta(days=config.days), datetime.min.time(), UTC)
 
     units = _report_units(start_day, config) if config.render_reports else []
-    # no kernels warmed ahead: in one of three quiet 7-day runs a warm-up path stalled the reports phase
-    # for 600 s (not yet found), so each render starts its own kernel, still beside the simulation
-    renderer = WarmRenderer(0, workers=config.report_workers) if units else None
+    # each render runs its notebook in a kernel of its own (papermill), in a thread beside the simulation
+    renderer = ThreadPoolExecutor(config.report_workers, thread_name_prefix="report") if units else None
     rendering: dict[int, Future[steps.ReportRun]] = {}
 
     def render_ready(now: datetime, *, final: bool = False) -> None:
@@ -278,7 +276,7 @@ async def _run_with(
             runs = [await asyncio.wrap_future(rendering[i]) for i in range(len(units))]
     finally:
         if renderer is not None:
-            await asyncio.to_thread(renderer.close, cancel=True)
+            await asyncio.to_thread(renderer.shutdown, cancel_futures=True)
     reports = [str(r.html) for run in runs for r in run.rendered]
     with pool.connection() as conn:
         cur = conn.execute(query("demo_summary"), {"account_id": deps.account_id})
@@ -386,5 +384,5 @@ def _report_units(start_day: date, config: DemoConfig) -> list[dict[str, Any]]:
     return units
 
 
-def _render(deps: steps.StepDeps, seed: int, unit: dict[str, Any], kernel: Any) -> steps.ReportRun:
-    return steps.report_step(deps, seed=seed, kernel=kernel, **unit)
+def _render(deps: steps.StepDeps, seed: int, unit: dict[str, Any]) -> steps.ReportRun:
+    return steps.report_step(deps, seed=seed, **unit)

@@ -12,14 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import regex
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
-from textstat.textstat import textstatistics
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from xbot_core.domain.text import content_hash, normalize_text
+
+if TYPE_CHECKING:
+    from textstat.textstat import textstatistics
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+# scikit-learn, textstat (NLTK) and VADER are imported where a feature is computed: importing them cost
+# 5-6 CPU seconds, paid before by every process that imports the services (each report kernel, the API,
+# every CLI command) although only generation and the history prior compute features
 
 # twitter-text v3 config: code points in these ranges weigh 1, all others 2; URLs weigh 23; emoji weigh 2
 _LIGHT_RANGES: tuple[tuple[int, int], ...] = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
@@ -147,6 +152,9 @@ def max_similarity(text: str, recent: Sequence[str]) -> float:
     corpus = [t for t in recent if t.strip()]
     if not corpus or not text.strip():
         return 0.0
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
     vectorizer = TfidfVectorizer(lowercase=True, strip_accents="unicode")
     try:
         matrix = vectorizer.fit_transform([text, *corpus])
@@ -165,6 +173,8 @@ def dup_penalty(similarity: float, config: FeatureConfig | None = None) -> float
 
 @cache
 def _textstat() -> textstatistics:
+    from textstat.textstat import textstatistics
+
     ts = textstatistics()
     ts.set_lang(_TEXTSTAT_LANG)
     ts.set_rounding(False)
@@ -173,6 +183,8 @@ def _textstat() -> textstatistics:
 
 @cache
 def _vader() -> SentimentIntensityAnalyzer:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     return SentimentIntensityAnalyzer()
 
 

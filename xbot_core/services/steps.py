@@ -263,12 +263,10 @@ def report_step(
     seed: int = 7,
     simulated: bool | None = None,
     now: datetime | None = None,
-    kernel: Any = None,
 ) -> ReportRun:
     """Render the `kind` reports (daily | experiment | reward | bandit | all) for `day` (default: yesterday
     by the clock); the experiment report covers the 7 days from `start` (default: 6 days before `day`).
-    `simulated` overrides the configured data kind (`xbot report --data`); `kernel` is a started kernel
-    for a one-report kind (services/reporting/report_kernels.py)."""
+    `simulated` overrides the configured data kind (`xbot report --data`)."""
     from xbot_core.services.reporting import reports
 
     day = day or deps.now(now).date() - timedelta(days=1)
@@ -279,6 +277,5 @@ def report_step(
         simulated=deps.simulated if simulated is None else simulated,
         seed=seed,
         settings=deps.settings,
-        kernel=kernel,
     )
     return ReportRun(kind, day, rendered)

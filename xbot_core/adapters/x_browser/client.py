@@ -162,13 +162,16 @@ class PlaywrightXClient:
     # ---- XClient -----------------------------------------------------------------------------------
     async def publish(self, text: str) -> PostRef:
         """Post once. Raises PublishError / SessionExpiredError / RateLimitedError; never retries."""
-        page = await self._require_context().new_page()
+        # a page of the pool, not a new one: opening a tab cost 0.2-0.4 s per post (bench/demo_phases.py)
+        page = await self._borrow()
         try:
             compose = ComposePage(page, self.base_url)
             await compose.open()
             body = await compose.submit(text, timeout_ms=self._timeout_ms)
-        finally:
-            await page.close()
+        except BaseException:
+            await self._replace(page)  # whatever state the failure left the page in goes with it
+            raise
+        await self._give_back(page)
         tweet_id, screen_name, posted_at = parse_create_tweet(body)
         handle = screen_name or self.handle
         return PostRef(

@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from xbot_core.adapters.db import history_repo
-from xbot_core.adapters.llm.client import ChatLLM
 from xbot_core.domain.content_labels import MAX_TOKENS, PURPOSE, UNKNOWN, messages, parse_label
 from xbot_core.domain.text import content_hash
 from xbot_core.errors import BudgetExceededError, CircuitOpenError
+
+if TYPE_CHECKING:  # a type only: the openai package takes over a CPU second to import (each report kernel)
+    from xbot_core.adapters.llm.client import ChatLLM
 
 log = logging.getLogger(__name__)
 

@@ -149,11 +149,9 @@ def lineage(spec: ReportSpec, source: analytics.Source) -> dict[str, Any]:
     }
 
 
-def execute(spec: ReportSpec, *, timeout_s: int = 600, kernel: Any = None) -> nbformat.NotebookNode:
-    """Run the notebook top to bottom with papermill; a failing cell becomes a ReportError naming it.
-
-    `kernel`: a started kernel manager to run it on (report_kernels.py: a fresh kernel, warmed
-    ahead of time); None starts one."""
+def execute(spec: ReportSpec, *, timeout_s: int = 600) -> nbformat.NotebookNode:
+    """Run the notebook top to bottom with papermill in a kernel of its own; a failing cell becomes a
+    ReportError naming it."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -170,7 +168,6 @@ def execute(spec: ReportSpec, *, timeout_s: int = 600, kernel: Any = None) -> nb
                 progress_bar=False,
                 cwd=str(PROJECT_DIR),
                 execution_timeout=timeout_s,
-                **({"km": kernel} if kernel is not None else {}),
             )
         except PapermillExecutionError as exc:
             raise ReportError(
@@ -231,9 +228,7 @@ def report_content(html: str) -> str:
     )
 
 
-def render(
-    spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None, kernel: Any = None
-) -> Rendered:
+def render(spec: ReportSpec, *, settings: Settings, out_dir: Path | None = None) -> Rendered:
     """Execute and convert one report into the reports dir; writes <stem>.html and <stem>.json."""
     out_dir = out_dir or settings.reports_dir
     handle = spec.parameters.get("account_handle") or settings.account_handle
@@ -244,7 +239,7 @@ def render(
         spec = replace(spec, parameters={**spec.parameters, "account_handle": source.handle})
     lin = lineage(spec, source)
     t0 = time.perf_counter()
-    nb = execute(spec, kernel=kernel)
+    nb = execute(spec)
     t1 = time.perf_counter()
     html = to_html(nb, lin)
     t2 = time.perf_counter()
@@ -341,11 +336,8 @@ def render_kind(
     simulated: bool,
     seed: int = 7,
     settings: Settings,
-    kernel: Any = None,
 ) -> list[Rendered]:
-    """The report step's work (`xbot report`, the render flow, the demo): render the reports of one kind.
-
-    `kernel`: a started kernel for a kind that is one report (daily, experiment, reward, bandit)."""
+    """The report step's work (`xbot report`, the render flow, the demo): render the reports of one kind."""
     common: dict[str, Any] = {
         "simulated": simulated,
         "seed": seed,
@@ -361,6 +353,4 @@ def render_kind(
     }
     if kind not in specs:
         raise ConfigError(f"unknown report kind {kind!r}; expected one of {sorted(specs)}")
-    if kernel is not None and len(specs[kind]) != 1:
-        raise ConfigError(f"report kind {kind!r} renders {len(specs[kind])} notebooks: one kernel runs one")
-    return [render(s, settings=settings, kernel=kernel) for s in specs[kind]]
+    return [render(s, settings=settings) for s in specs[kind]]
