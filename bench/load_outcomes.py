@@ -164,7 +164,7 @@ def main() -> None:
         rows = {r["rows"] for r in runs if "rows" in r}
         print(f"{name:22} {med:9.3f} {min(ok):8.3f} {med / chosen:15.2f}x {rss:12.0f}  {sorted(rows)}")
     for name, target in (("pandas.read_sql", 12.0), ("scanner_scan", 1.0)):
-        if seconds(name):
+        if name in results and seconds(name):
             got = statistics.median(seconds(name)) / chosen
             print(f"target chosen ≥ {target:g}× {name}: {got:.2f}× {'met' if got >= target else 'NOT met'}")
 
