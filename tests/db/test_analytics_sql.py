@@ -20,15 +20,13 @@ PARAMS = {
     "since": datetime(2025, 12, 1, tzinfo=UTC),
     "until": datetime.now(UTC) + timedelta(days=2),  # the seeded LLM budget day is today
     "handle": API_HANDLE,
-    "from_tid": "(0,0)",
-    "to_tid": "(100000,0)",
 }
 # what the seeded dataset holds no rows for (imports, experiments, per-pass completeness are seeded elsewhere)
 EMPTY_HERE = {"assignments", "content_type_labels", "experiments", "imported_history", "imported_reads"}
 
 
 def test_the_list_of_queries_is_the_folder() -> None:
-    assert {"outcomes", "decisions", "outcome_pages", "imported_history"} <= set(NAMES)
+    assert {"outcomes", "decisions", "posted_times", "imported_history"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,6 +1,6 @@
 """The outcomes load path against a simple reference read: one outcomes.sql query through ADBC.
 
-Both strategies (parallel page ranges, key lookups) and the automatic choice must return exactly the
+Both strategies (DuckDB's postgres_scanner, key lookups) and the automatic choice must return exactly the
 reference frame (rows, column types, values, NULLs) for real and simulated rows, never mixing the two.
 """
 
@@ -17,8 +17,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tests.db.learning_data import T0, posted_decision
-from xbot_core.adapters.db.arrow_reader import snapshot_reader
+from xbot_core.adapters.db import pg_scanner
 from xbot_core.adapters.db.repositories import ensure_account
+from xbot_core.errors import DatabaseError
 from xbot_core.services.read import analytics, outcome_loader
 
 pytestmark = pytest.mark.db
@@ -93,14 +94,8 @@ def test_every_strategy_returns_the_reference_frame(
         assert 77 in ref["impressions"].to_list()
     if window == 2:
         assert ref.is_empty()
-    # several page ranges on several connections, a single range, and key lookups
-    configs = [
-        outcome_loader.LoadConfig(connections=3, ranges_per_connection=3),
-        outcome_loader.LoadConfig(1, 1),
-    ]
-    for config in configs:
-        got = outcome_loader.load_outcomes(clean_db, params, config, force="pages")
-        assert_frame_equal(got.sort(KEY), ref)
+    got = outcome_loader.load_outcomes(clean_db, params, force="scan")
+    assert_frame_equal(got.sort(KEY), ref)
     assert_frame_equal(outcome_loader.load_outcomes(clean_db, params, force="lookup").sort(KEY), ref)
     assert_frame_equal(analytics.load(source, "outcomes", **WINDOWS[window]).sort(KEY), ref)
 
@@ -140,13 +135,8 @@ def test_real_and_simulated_frames_are_disjoint(clean_db: str, history: dict[str
     assert set(frames[0]["decision_id"]).isdisjoint(frames[1]["decision_id"])
 
 
-def test_parallel_readers_share_one_snapshot(clean_db: str, history: dict[str, int]) -> None:
-    count = "SELECT count(*) FROM outcomes"
-    with snapshot_reader(clean_db, 3) as reader:
-        before = reader.read([count] * 3, convert=lambda t: t.column(0)[0].as_py())
-        with psycopg.connect(clean_db) as conn:
-            conn.execute("DELETE FROM outcomes WHERE collected_pass = 2")
-        after = reader.read([count] * 6, convert=lambda t: t.column(0)[0].as_py())
-    assert len(set(before + after)) == 1 and before[0] > 0
-    with snapshot_reader(clean_db, 1) as reader:
-        assert reader.scalar(count) < before[0]
+def test_a_scan_that_cannot_attach_names_the_database_without_its_password() -> None:
+    url = "postgresql://xbot:s3cret-pw@127.0.0.1:1/xbot"
+    with pytest.raises(DatabaseError, match=r"cannot attach .*127\.0\.0\.1") as caught:
+        pg_scanner.scan(url, "SELECT 1")
+    assert "s3cret-pw" not in str(caught.value) and caught.value.__cause__ is None

@@ -10,7 +10,7 @@ import pytest
 
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.errors import ConfigError
-from xbot_core.services.read import analytics
+from xbot_core.services.read import analytics, outcome_loader
 from xbot_core.services.reporting import report_experiment, report_reward
 
 
@@ -33,7 +33,6 @@ def test_render_names_every_missing_parameter() -> None:
 def test_every_analytics_file_loads_and_frame_queries_parse() -> None:
     for name in (
         "outcomes",
-        "outcome_pages",
         "posted_times",
         "decisions",
         "follower_snapshots",
@@ -47,9 +46,13 @@ def test_every_analytics_file_loads_and_frame_queries_parse() -> None:
     ):
         assert "SELECT" in analytics.analytics_sql(name)
     assert {"posts", "daily", "arms", "top_posts"} <= set(analytics.frame_queries())
-    # load_outcomes assembles outcomes.sql's frame: same columns, same order
-    select = analytics.analytics_sql("outcomes").split("FROM")[0]
-    assert [c.split(".")[-1] for c in re.findall(r"\b[op]\.\w+", select)] == list(analytics.OUTCOME_COLUMNS)
+
+    # the scanner's outcomes query selects outcomes.sql's columns, in its order
+    def columns(text: str) -> list[str]:
+        return re.findall(r"\b[op]\.\w+", text.split("FROM")[0])
+
+    scanned = columns(outcome_loader.scanner_sql("outcomes"))
+    assert len(scanned) == 22 and scanned == columns(analytics.analytics_sql("outcomes"))
     with pytest.raises(ConfigError, match="no analytics query 'nope'"):
         analytics.analytics_sql("nope")
 

@@ -1,16 +1,16 @@
-"""The notebooks' data path: Postgres → Arrow → Polars through ADBC, then DuckDB over the frames in-process.
+"""The notebooks' data path: Postgres → Arrow → Polars, then DuckDB over the frames in-process.
 
-Why this path: DuckDB's postgres_scanner cannot be installed offline for duckdb 2.x (ENVIRONMENT.md), and
-ADBC reads with Postgres' binary COPY straight into Arrow; the big outcomes table is read the scanner's way,
-page ranges on parallel connections (services/read/outcome_loader.py; figures: bench/load_outcomes.py).
-Postgres SQL lives in sql/analytics/*.sql (psql-runnable, `:'name'` variables); DuckDB SQL over the loaded
-frames in sql/analytics/frames/*.sql. Every load is for one account and one side of the real/simulated line.
+Postgres SQL lives in sql/analytics/*.sql (psql-runnable, `:'name'` variables), read through ADBC (Postgres'
+binary COPY straight into Arrow). The big outcomes table's wide windows are read by DuckDB's postgres_scanner
+instead (sql/analytics/scanner/*.sql, parallel page ranges; services/read/outcome_loader.py; figures:
+bench/load_outcomes.py). DuckDB SQL over the loaded frames is in sql/analytics/frames/*.sql. Every load is
+for one account and one side of the real/simulated line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -23,7 +23,6 @@ from psycopg import sql as pgsql
 
 from xbot_core.adapters.db.connection import redact
 from xbot_core.adapters.db.queries import parse_queries
-from xbot_core.domain.metrics import COUNT_METRICS
 from xbot_core.domain.reward import RewardVersion
 from xbot_core.errors import ConfigError, DatabaseError
 from xbot_core.package_data import ANALYTICS_DIR
@@ -92,31 +91,34 @@ def analytics_sql(name: str) -> str:
     return path.read_text(encoding="utf-8").strip().rstrip(";")
 
 
-# outcomes.sql's columns, in its order (load_outcomes assembles the same frame from two queries)
-OUTCOME_COLUMNS: tuple[str, ...] = (
-    "decision_id", "collected_pass", "posted_at", "collected_at", "status",
-    *COUNT_METRICS, "follows_source", "follows_confidence", "er", "fpki", "retweet_rate", "reply_rate",
-    "reward_composite", "reward_version",
-)  # fmt: skip
-
 # analytic joins of millions of rows spill to disk at Postgres' default 4MB (measured: 16-batch hash join)
 WORK_MEM = "256MB"
 
 
-def read_arrow(url: str, sql_text: str):  # type: ignore[no-untyped-def]
-    """Run one query through ADBC (binary COPY) and return the Arrow table (uuid columns arrive as binary)."""
+DEFAULT_SETTINGS = (f"SET work_mem = '{WORK_MEM}'",)
+
+
+def read_arrow(url: str, sql_text: str, settings: Sequence[str] = DEFAULT_SETTINGS):  # type: ignore[no-untyped-def]
+    """Run one query through ADBC (binary COPY) on a fresh connection after its `settings` (SET ...) and
+    return the Arrow table (uuid columns arrive as binary)."""
     try:
         with adbc.connect(url) as conn, conn.cursor() as cur:
-            cur.execute(f"SET work_mem = '{WORK_MEM}'")
+            for statement in settings:
+                cur.execute(statement)
             cur.execute(sql_text)
             return cur.fetch_arrow_table()
     except adbc.OperationalError as exc:
         raise DatabaseError(f"analytics query failed on {redact(url)}: {exc}") from exc
 
 
-def load_sql(url: str, sql_text: str, params: Mapping[str, ParamValue] | None = None) -> pl.DataFrame:
+def load_sql(
+    url: str,
+    sql_text: str,
+    params: Mapping[str, ParamValue] | None = None,
+    settings: Sequence[str] = DEFAULT_SETTINGS,
+) -> pl.DataFrame:
     """Any psql-style query (with `:'name'` variables) into Polars over Arrow."""
-    frame = pl.from_arrow(read_arrow(url, render(sql_text, params or {})))
+    frame = pl.from_arrow(read_arrow(url, render(sql_text, params or {}), settings))
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -133,7 +135,7 @@ def load(source: Source, name: str, **params: ParamValue) -> pl.DataFrame:
 
 
 def load_outcomes(source: Source, **params: ParamValue) -> pl.DataFrame:
-    """outcomes.sql's rows and columns, read as page ranges on parallel connections or as key lookups,
+    """outcomes.sql's rows and columns, read by DuckDB's postgres_scanner or as key lookups,
     whichever the window makes faster (services/read/outcome_loader.py; bench/load_outcomes.py)."""
     from xbot_core.services.read import outcome_loader  # it builds on this module's queries
 

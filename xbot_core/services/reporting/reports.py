@@ -43,6 +43,7 @@ LIBRARIES = (
     "duckdb",
     "pyarrow",
     "adbc-driver-postgresql",
+    "duckdb-extension-postgres-scanner",
     "altair",
     "vl-convert-python",
     "great-tables",
