@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
@@ -47,7 +46,6 @@ _ACCOUNT_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No account has the `account` handle."},
 }
 
-_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
 ECHO_CAP = 200  # characters of a rejected input echoed back in a 422
 
 
@@ -71,12 +69,21 @@ def capped(value: Any, cap: int = ECHO_CAP) -> Any:
 
 
 def _iso_only(value: object) -> object:
-    """Pydantic reads a bare number as a Unix timestamp; the API takes ISO 8601 date-times only."""
-    if isinstance(value, str) and _NUMBER.fullmatch(value):
+    """Pydantic reads a bare number as a Unix timestamp; the API takes ISO 8601 date-times only (any text
+    Python reads as a float is refused: `1767700800`, `6.4e-90`, ` inf`)."""
+    if isinstance(value, str) and _is_number(value):
         raise ValueError(
             "expected an ISO 8601 date-time with offset (e.g. 2026-01-06T12:00:00Z), not a number"
         )
     return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 AsOf = Annotated[AwareDatetime, BeforeValidator(_iso_only)]

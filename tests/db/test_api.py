@@ -414,6 +414,7 @@ def test_health_reports_unreachable_database(api_server: Callable[..., Any], tmp
         ({"as_of": "yesterday"}, "as_of"),
         ({"as_of": "2026-01-06T12:00:00"}, "as_of"),  # no offset: ambiguous instant
         ({"as_of": "1767700800"}, "as_of"),  # a Unix timestamp is not a date-time here
+        ({"as_of": "6.358809206474341e-90"}, "as_of"),  # nor in exponent form (found by the API fuzz test)
         ({"asof": "2026-01-06T12:00:00Z"}, "asof"),  # misspelt: named, not silently ignored
         ({"limit": 0}, "limit"),
         ({"limit": "many"}, "limit"),

@@ -41,8 +41,10 @@ def live_api(api_dataset: ApiDataset, api_server: Callable[..., Any]) -> Iterato
         yield base
 
 
+# Derandomized: CI draws the same cases on every run (a random draw once turned CI red on an input no change
+# had touched: `as_of=6.4e-90` read as a Unix timestamp, now refused); more examples make up for the draw.
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_schema_conformance(live_api: str, case: schemathesis.Case) -> None:
     response = case.call_and_validate(base_url=live_api)
     assert response.status_code < 500, response.text
