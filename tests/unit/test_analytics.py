@@ -45,7 +45,7 @@ def test_every_analytics_file_loads_and_frame_queries_parse() -> None:
         "reward_versions",
     ):
         assert "SELECT" in analytics.analytics_sql(name)
-    assert {"posts", "daily", "arms", "top_posts"} <= set(analytics.frame_queries())
+    assert {"posts", "arms", "top_posts"} <= set(analytics.frame_queries())
 
     # the scanner's outcomes query selects outcomes.sql's columns, in its order
     def columns(text: str) -> list[str]:

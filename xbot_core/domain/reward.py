@@ -158,3 +158,12 @@ def reward_expr(
 def with_rewards(frame: pl.DataFrame | pl.LazyFrame, v: RewardVersion) -> pl.DataFrame | pl.LazyFrame:
     """Add `reward` and `exposure_weight` columns computed under version `v`."""
     return frame.with_columns(reward_expr(v), exposure_weight_expr(v.exposure_cap))
+
+
+def weighted_reward_expr(reward: str = "reward", weight: str = "exposure_weight") -> pl.Expr:
+    """Aggregate: the exposure-weighted mean reward Σ(w·r)/Σw over the rows whose reward is known; None when
+    their weights sum to 0 (no row, or none with reach)."""
+    known = pl.col(reward).is_not_null() & pl.col(weight).is_not_null()
+    num = (pl.col(weight) * pl.col(reward)).filter(known).sum()
+    den = pl.col(weight).filter(known).sum()
+    return pl.when(den > 0).then(num / den).otherwise(None).alias("weighted_reward")

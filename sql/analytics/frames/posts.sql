@@ -24,25 +24,6 @@ SELECT d.decision_id, d.posted_at, d.tweet_id, d.content_type, d.hook_pattern, d
   LEFT JOIN pass1 p1 ON p1.decision_id = d.decision_id
  ORDER BY d.posted_at;
 
--- name: daily
--- Per UTC day: posts, reach, engagement and follows, with ratio metrics computed from sums (not mean of ratios).
-SELECT CAST(posted_at AS DATE) AS day,
-       count(*) AS posts,
-       count(impressions) AS posts_measured,
-       sum(impressions)::DOUBLE AS impressions,
-       sum(likes + retweets + replies)::DOUBLE AS engagements,
-       sum(follows)::DOUBLE AS follows,
-       sum(replies)::DOUBLE AS replies,
-       1000.0 * sum(follows) / nullif(sum(impressions), 0)::DOUBLE AS fpki,
-       sum(likes + retweets + replies)::DOUBLE / nullif(sum(impressions), 0) AS er,
-       sum(replies)::DOUBLE / nullif(sum(impressions), 0) AS reply_rate,
-       avg(novelty) AS novelty,
-       sum(exposure_weight * reward) / nullif(sum(exposure_weight) FILTER (WHERE reward IS NOT NULL), 0)
-           AS weighted_reward
-  FROM posts
- GROUP BY 1
- ORDER BY 1;
-
 -- name: arms
 -- Per scope and arm: n, exposure-weighted reward, FPKI and ER from sums, and the exposure-weighted sums of each
 -- reward term (so a reward under any weights is Σ w_k · term_k / weight, computed exactly in the browser).

@@ -15,7 +15,7 @@ import polars as pl
 
 from xbot_core.domain.completeness import incomplete_share
 from xbot_core.domain.metrics import pooled_er_expr, pooled_fpki_expr, pooled_reply_rate_expr
-from xbot_core.domain.reward import RewardVersion
+from xbot_core.domain.reward import RewardVersion, weighted_reward_expr
 from xbot_core.services.read import analytics
 from xbot_core.services.read.analytics import Source, Window
 
@@ -49,15 +49,6 @@ def load_posts(source: Source, window: Window, version: RewardVersion) -> pl.Dat
 def _followers_at(snapshots: pl.DataFrame, moment) -> int | None:  # type: ignore[no-untyped-def]
     before = snapshots.filter(pl.col("taken_at") < moment)
     return None if before.is_empty() else int(before.sort("taken_at")["followers"][-1])
-
-
-def _float(value: object) -> float | None:
-    """Polars sums come back as int, float or Decimal; None stays None (unknown, never 0)."""
-    return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-def _ratio(num: float | None, den: float | None, per: float = 1.0) -> float | None:
-    return None if num is None or not den else per * num / den
 
 
 def _sums(posts: pl.DataFrame) -> dict[str, float | None]:
@@ -143,13 +134,13 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
         source=source,
         version=version,
         kpis=kpis,
-        daily=analytics.duck("daily", posts=posts),
+        daily=daily_frame(posts),
         followers=snapshots,
         top_posts=analytics.duck("top_posts", posts=today if not today.is_empty() else posts),
         engagement=engagement_summary(today, posts, days),
         budget=analytics.load(source, "llm_budget", since=window.since.date(), until=window.until.date()),
         learning=learning,
-        arms=analytics.duck("arms", posts=posts),
+        arms=analytics.duck("arms", posts=mature_posts(posts)),
         maturity=maturity,
     )
 
@@ -160,6 +151,31 @@ MATURE_PASS = 2
 def mature_posts(posts: pl.DataFrame) -> pl.DataFrame:
     """Posts whose T+24h pass is stored: the only ones the report's rates and engagement sums use."""
     return posts.filter(pl.col("collected_pass") == MATURE_PASS)
+
+
+def daily_frame(posts: pl.DataFrame) -> pl.DataFrame:
+    """Per UTC day: `posts` (all of the day's, final at posting) and mean `novelty` (from the text); then from
+    the day's mature posts only, `posts_mature`, the pooled FPKI, ER and reply rate (domain.metrics) and the
+    exposure-weighted reward. A day with no mature post has None there (unknown, never 0)."""
+    day = pl.col("posted_at").dt.date().alias("day")
+    every = posts.group_by(day).agg(pl.len().alias("posts"), pl.col("novelty").mean())
+    mature = (
+        mature_posts(posts)
+        .group_by(day)
+        .agg(
+            pl.len().alias("posts_mature"),
+            pooled_fpki_expr(),
+            pooled_er_expr(),
+            pooled_reply_rate_expr(),
+            weighted_reward_expr(),
+        )
+    )
+    return (
+        every.join(mature, on="day", how="left")
+        .with_columns(pl.col("posts_mature").fill_null(0))
+        .select("day", "posts", "posts_mature", "fpki", "er", "reply_rate", "novelty", "weighted_reward")
+        .sort("day")
+    )
 
 
 def maturity_row(label: str, posts: pl.DataFrame) -> dict[str, object]:
@@ -197,12 +213,7 @@ def engagement_summary(today: pl.DataFrame, window: pl.DataFrame, days: int) -> 
             "ER": s["er"],
             "FPKI": s["fpki"],
             "reply rate": s["reply_rate"],
-            "weighted reward": _ratio(
-                _float((p["reward"] * p["exposure_weight"]).sum()) if p.height else None,
-                _float(p.filter(pl.col("reward").is_not_null())["exposure_weight"].sum())
-                if p.height
-                else None,
-            ),
+            "weighted reward": p.select(weighted_reward_expr()).item() if p.height else None,
         }
 
     return pl.DataFrame([row("today", today), row(f"last {days} days", window)], infer_schema_length=None)
