@@ -135,6 +135,44 @@ async def snapshot_followers(
     return followers
 
 
+@dataclass
+class _Tally:
+    """The counts of one collection run, added to batch by batch."""
+
+    stored: int = 0
+    unavailable: int = 0
+    deferred: int = 0
+    incomplete: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)
+
+    def defer(self, reason: str) -> None:
+        self.deferred += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def note_missing(self, names: Sequence[str]) -> None:
+        if names:
+            self.incomplete += 1
+            for name in names:
+                self.missing[name] = self.missing.get(name, 0) + 1
+
+    @property
+    def session_expired(self) -> bool:
+        return bool(self.reasons.get("session_expired"))
+
+    def report(self, due: int, followers: int | None) -> CollectionReport:
+        return CollectionReport(
+            due=due,
+            stored=self.stored,
+            unavailable=self.unavailable,
+            deferred=self.deferred,
+            followers=followers,
+            deferred_reasons=self.reasons,
+            incomplete=self.incomplete,
+            missing=self.missing,
+        )
+
+
 async def collect_due(
     pool: ConnectionPool,
     client: XClient,
@@ -158,90 +196,104 @@ async def collect_due(
     with pool.connection() as conn:
         pending = repo.pending_passes(conn, account_id, now=now, limit=limit)
         version = version_for(conn, settings.reward_version)
-    followers: int | None
-    try:
-        followers = await snapshot_followers(
-            pool, client, account_id, taken_at=now, source="collect", simulated=simulated
-        )
-    except SessionExpiredError:
-        raise
-    except BrowserError as exc:  # a transient profile failure must not block the metric reads
-        log.warning("[snapshot] follower count not read: %s: %s", type(exc).__name__, exc)
-        followers = None
+    followers = await _snapshot_or_none(pool, client, account_id, now=now, simulated=simulated)
     size = batch_size or max(1, settings.collect_concurrency * 4)
-    stored = unavailable = deferred = 0
-    reasons: dict[str, int] = {}
-    missing: dict[str, int] = {}
-    incomplete = 0
+    tally = _Tally()
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
         refs = [PostRef(p.tweet_id, p.post_url or "", p.posted_at) for p in batch]
         results = await client.read_metrics_many(refs, settings.collect_concurrency)
         attributed = _attributions(pool, account_id, batch, until=now)
-        rows: list[repo.OutcomeRow] = []
-        for p, result in zip(batch, results, strict=True):
-            if isinstance(result, Unavailable):
-                if result.reason not in PERMANENT:
-                    deferred += 1
-                    reasons[result.reason] = reasons.get(result.reason, 0) + 1
-                    continue
-                rows.append(
-                    repo.OutcomeRow(
-                        decision_id=p.decision_id,
-                        collected_pass=p.collected_pass,
-                        account_id=p.account_id,
-                        due_at=p.due_at,
-                        collected_at=now,
-                        simulated=p.simulated,
-                        status="unavailable",
-                        unavailable_reason=f"{result.reason}: {result.detail}"[:500],
-                    )
-                )
-                unavailable += 1
-            else:
-                row = _outcome(p, result, now=now, attribution=attributed.get(p.decision_id), version=version)
-                if row.missing_metrics:
-                    incomplete += 1
-                    for name in row.missing_metrics:
-                        missing[name] = missing.get(name, 0) + 1
-                rows.append(row)
-        with pool.connection() as conn, conn.transaction():
-            for row in rows:
-                repo.upsert_outcome(conn, row)
-        stored += len(rows)
-        if reasons.get("session_expired"):
+        rows = [
+            r
+            for p, result in zip(batch, results, strict=True)
+            for r in _rows(
+                p, result, now=now, attribution=attributed.get(p.decision_id), version=version, tally=tally
+            )
+        ]
+        _store(pool, rows)
+        tally.stored += len(rows)
+        if tally.session_expired:
             break  # every further read would fail the same way
-    report = CollectionReport(
-        due=len(pending),
-        stored=stored,
-        unavailable=unavailable,
-        deferred=deferred,
-        followers=followers,
-        deferred_reasons=reasons,
-        incomplete=incomplete,
-        missing=missing,
+    report = tally.report(due=len(pending), followers=followers)
+    _log_report(report, version)
+    if tally.session_expired:
+        raise SessionExpiredError(
+            f"the X session expired during collection ({report.stored} passes stored, the rest stay "
+            "pending); run `xbot x login`"
+        )
+    return report
+
+
+async def _snapshot_or_none(
+    pool: ConnectionPool, client: XClient, account_id: int, *, now: datetime, simulated: bool
+) -> int | None:
+    """The run's follower snapshot; a transient profile failure is logged and must not block the metric
+    reads (an expired session still stops the run)."""
+    try:
+        return await snapshot_followers(
+            pool, client, account_id, taken_at=now, source="collect", simulated=simulated
+        )
+    except SessionExpiredError:
+        raise
+    except BrowserError as exc:
+        log.warning("[snapshot] follower count not read: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def _rows(
+    p: repo.PendingPass,
+    result: Metrics | Unavailable,
+    *,
+    now: datetime,
+    attribution: Attribution | None,
+    version: RewardVersion,
+    tally: _Tally,
+) -> list[repo.OutcomeRow]:
+    """The row to store for one read (none for a transient failure: it stays pending), counted in `tally`."""
+    if not isinstance(result, Unavailable):
+        row = _outcome(p, result, now=now, attribution=attribution, version=version)
+        tally.note_missing(row.missing_metrics or ())
+        return [row]
+    if result.reason not in PERMANENT:
+        tally.defer(result.reason)
+        return []
+    tally.unavailable += 1
+    unavailable = repo.OutcomeRow(
+        decision_id=p.decision_id,
+        collected_pass=p.collected_pass,
+        account_id=p.account_id,
+        due_at=p.due_at,
+        collected_at=now,
+        simulated=p.simulated,
+        status="unavailable",
+        unavailable_reason=f"{result.reason}: {result.detail}"[:500],
     )
+    return [unavailable]
+
+
+def _store(pool: ConnectionPool, rows: list[repo.OutcomeRow]) -> None:
+    with pool.connection() as conn, conn.transaction():
+        for row in rows:
+            repo.upsert_outcome(conn, row)
+
+
+def _log_report(report: CollectionReport, version: RewardVersion) -> None:
     log.info(
         "[collect] due=%d stored=%d unavailable=%d deferred=%d followers=%s %s",
         report.due,
         report.stored,
         report.unavailable,
         report.deferred,
-        followers,
-        reasons or "",
+        report.followers,
+        report.deferred_reasons or "",
     )
-    if incomplete:
+    if report.incomplete:
         log.warning(
             "[collect] %d of %d stored passes are incomplete under reward v%d (missing: %s); "
             "learning leaves them out",
-            incomplete,
-            stored,
+            report.incomplete,
+            report.stored,
             version.version,
-            ", ".join(f"{k} {v}" for k, v in missing.items()),
+            ", ".join(f"{k} {v}" for k, v in report.missing.items()),
         )
-    if reasons.get("session_expired"):
-        raise SessionExpiredError(
-            f"the X session expired during collection ({stored} passes stored, the rest stay pending); "
-            "run `xbot x login`"
-        )
-    return report
