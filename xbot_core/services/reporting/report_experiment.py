@@ -181,6 +181,30 @@ def _more_days(more: int, assigned: int, starts_at: datetime, ends_at: datetime)
     return math.ceil(more / rate) if rate > 0 else None
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """One experiment's decisions: all assigned, the published ones, the mature ones (fixed order) split by
+    variant, and the published ones still waiting for their T+24h pass."""
+
+    assigned: pl.DataFrame
+    published: pl.DataFrame
+    ripe: pl.DataFrame
+    control: pl.DataFrame
+    treatment: pl.DataFrame
+    pending: pl.DataFrame
+
+    @classmethod
+    def of(cls, joined: pl.DataFrame, experiment_id: object) -> _Groups:
+        rows = joined.filter(pl.col("experiment_id") == experiment_id)
+        published = rows.filter(pl.col("posted_at").is_not_null())
+        ripe = mature(published).sort("posted_at", "decision_id")  # a fixed order: same seed, same draws
+        control, treatment = (ripe.filter(pl.col("variant") == v) for v in ("control", "treatment"))
+        pending = published.filter(
+            pl.col("collected_pass").is_null() | (pl.col("collected_pass") < experiment_power.MATURE_PASS)
+        )
+        return cls(rows, published, ripe, control, treatment, pending)
+
+
 def build(
     source: Source,
     start: date,
@@ -206,130 +230,17 @@ def build(
     power_rows, arm_rows, result_rows, guard_rows, cumulative_rows, reward_rows = [], [], [], [], [], []
     summary = []
     for exp in experiments.iter_rows(named=True):
-        name, share = exp["name"], float(exp["share"])
-        rows = joined.filter(pl.col("experiment_id") == exp["experiment_id"])
-        published = rows.filter(pl.col("posted_at").is_not_null())
-        ripe = mature(published).sort("posted_at", "decision_id")  # a fixed order: same seed, same draws
-        control, treatment = (ripe.filter(pl.col("variant") == v) for v in ("control", "treatment"))
-        pending = published.filter(
-            pl.col("collected_pass").is_null() | (pl.col("collected_pass") < experiment_power.MATURE_PASS)
-        )
-        maturing = pending.height
-        target = targets.get(name, DEFAULT_TARGET_MDE)
-        planned = stats.posts_needed(target, share, cv.cv)
-        achieved = ripe.height
-        more = max(0, planned - achieved)
-        enough = more == 0 and control.height >= 2 and treatment.height >= 2
-        can_size = control.height >= 1 and treatment.height >= 1 and achieved >= 3
-        m = stats.mde(control.height, treatment.height, cv.cv) if can_size else None
-        pw = stats.power(control.height, treatment.height, cv.cv, target) if can_size else None
-        more_days = _more_days(more, rows.height, exp["starts_at"], exp["ends_at"]) if more else 0
-        power_rows.append(
-            {
-                "experiment": name,
-                "share": share,
-                "target_mde": target,
-                "planned_posts": planned,
-                "mature_posts": achieved,
-                "mature_control": control.height,
-                "mature_treatment": treatment.height,
-                "maturing_posts": maturing,
-                "maturing_share": maturing / published.height if published.height else None,
-                "mature_by": _latest(pending) + timedelta(hours=24) if maturing else None,
-                "mde": m,
-                "power_at_target": pw,
-                "more_posts": more,
-                "more_days": more_days,
-                "enough": enough,
-            }
-        )
-        on_arm = control.filter(pl.col(exp["scope"]) == exp["treatment_arm"]).height if control.height else 0
-        for variant, frame in (("control", control), ("treatment", treatment)):
-            all_of_variant = rows.filter(pl.col("variant") == variant)
-            arm_rows.append(
-                {
-                    "experiment": name,
-                    "variant": variant,
-                    "arm": exp["treatment_arm"] if variant == "treatment" else CONTROL_LABEL,
-                    "assigned": all_of_variant.height,
-                    "mature": frame.height,
-                    "on_treatment_arm": (on_arm / control.height if control.height else None)
-                    if variant == "control"
-                    else None,
-                    "weighted_reward": _mean_or_none(_reward_stats(frame)),
-                    **{g: _mean_or_none(_ratio(frame, e, per)) for g, (e, per) in GUARDRAILS.items()},
-                }
-            )
-        reward_rows.append(
-            ripe.select(
-                pl.lit(name).alias("experiment"),
-                pl.when(pl.col("variant") == "treatment")
-                .then(pl.lit(exp["treatment_arm"]))
-                .otherwise(pl.lit("bandit policy"))
-                .alias("group"),
-                "reward",
-                "exposure_weight",
-            )
-        )
-        treated = int(rows["variant"].eq("treatment").sum())
-        srm = stats.srm_test([rows.height - treated, treated], [1 - share, share])
-        result = {"experiment": name, "enough": enough, "srm_p": srm.p_value, "srm_flag": srm.flagged}
-        if enough:
-            cmp = stats.compare(_reward_stats(control), _reward_stats(treatment))
-            seq = stats.sequential_ci(_reward_stats(control), _reward_stats(treatment), seq_cfg)
-            t_ctw = stats.t_chance_to_win(_reward_stats(control), _reward_stats(treatment))
-            rand = stats.randomization_test(
-                ripe["reward"].to_numpy(),
-                (ripe["variant"] == "treatment").to_numpy(),
-                share,
-                rng,
-                weights=ripe["exposure_weight"].to_numpy(),
-            )
-            adj = stats.adjusted_effect(
-                ripe["reward"].to_numpy(),
-                (ripe["variant"] == "treatment").to_numpy(),
-                covariates(ripe, exp["scope"]),
-                ripe["exposure_weight"].to_numpy(),
-            )
-            result |= {
-                "adjusted_lift": adj.lift,
-                "adjusted_low": adj.ci_low,
-                "adjusted_high": adj.ci_high,
-                "adjusted_p": adj.p_value,
-                "lift": cmp.lift,
-                "ci_low": cmp.ci_low,
-                "ci_high": cmp.ci_high,
-                "p_randomization": rand.p_value,
-                "p_welch": cmp.p_value,
-                "chance_to_win": t_ctw.chance_to_win,
-                "expected_loss": t_ctw.expected_loss,
-                "av_low": seq.ci_low,
-                "av_high": seq.ci_high,
-                "status": cmp.status,
-            }
-            for g, (expr, per) in GUARDRAILS.items():
-                gc = stats.compare(_ratio(control, expr, per), _ratio(treatment, expr, per))
-                guard_rows.append(
-                    {
-                        "experiment": name,
-                        "metric": g,
-                        "control": gc.control_mean,
-                        "treatment": gc.treatment_mean,
-                        "lift": gc.lift,
-                        "ci_low": gc.ci_low,
-                        "ci_high": gc.ci_high,
-                    }
-                )
-            cumulative_rows.extend(_cumulative(exp, control, treatment, seq_cfg))
-        result["decision"] = decide(
-            result.get("av_low", math.nan),
-            result.get("av_high", math.nan),
-            result.get("p_randomization", math.nan),
-            srm.flagged,
-            enough,
-        )
+        groups = _Groups.of(joined, exp["experiment_id"])
+        power = _power_row(exp, groups, targets.get(exp["name"], DEFAULT_TARGET_MDE), cv.cv)
+        power_rows.append(power)
+        arm_rows.extend(_arm_rows(exp, groups))
+        reward_rows.append(_reward_rows(exp, groups.ripe))
+        result, guards = _result(exp, groups, power["enough"], rng, seq_cfg)
         result_rows.append(result)
-        summary.append(sentence(power_rows[-1], result, exp["treatment_arm"]))
+        guard_rows.extend(guards)
+        if power["enough"]:
+            cumulative_rows.extend(_cumulative(exp, groups.control, groups.treatment, seq_cfg))
+        summary.append(sentence(power, result, exp["treatment_arm"]))
     results = pl.DataFrame(result_rows, infer_schema_length=None)
     for col in RESULT_FLOATS:
         if col not in results.columns:
@@ -348,6 +259,145 @@ def build(
         rewards=pl.concat(reward_rows) if reward_rows else pl.DataFrame(),
         summary=summary,
     )
+
+
+def _power_row(exp: dict, g: _Groups, target: float, cv: float) -> dict:
+    """Planned vs achieved mature posts, the MDE and power achieved, what is still maturing and how many
+    more posts (and days at this experiment's rate) the plan needs."""
+    share = float(exp["share"])
+    planned = stats.posts_needed(target, share, cv)
+    achieved = g.ripe.height
+    nc, nt = g.control.height, g.treatment.height
+    more = max(0, planned - achieved)
+    can_size = nc >= 1 and nt >= 1 and achieved >= 3
+    maturing = g.pending.height
+    return {
+        "experiment": exp["name"],
+        "share": share,
+        "target_mde": target,
+        "planned_posts": planned,
+        "mature_posts": achieved,
+        "mature_control": nc,
+        "mature_treatment": nt,
+        "maturing_posts": maturing,
+        "maturing_share": maturing / g.published.height if g.published.height else None,
+        "mature_by": _latest(g.pending) + timedelta(hours=24) if maturing else None,
+        "mde": stats.mde(nc, nt, cv) if can_size else None,
+        "power_at_target": stats.power(nc, nt, cv, target) if can_size else None,
+        "more_posts": more,
+        "more_days": _more_days(more, g.assigned.height, exp["starts_at"], exp["ends_at"]) if more else 0,
+        "enough": more == 0 and nc >= 2 and nt >= 2,
+    }
+
+
+def _arm_rows(exp: dict, g: _Groups) -> list[dict]:
+    """Per variant: assigned and mature posts, the control's share on the treatment arm, the mean reward and
+    the guardrail rates."""
+    control = g.control
+    on_arm = control.filter(pl.col(exp["scope"]) == exp["treatment_arm"]).height if control.height else 0
+    rows = []
+    for variant, frame in (("control", control), ("treatment", g.treatment)):
+        rows.append(
+            {
+                "experiment": exp["name"],
+                "variant": variant,
+                "arm": exp["treatment_arm"] if variant == "treatment" else CONTROL_LABEL,
+                "assigned": g.assigned.filter(pl.col("variant") == variant).height,
+                "mature": frame.height,
+                "on_treatment_arm": (on_arm / control.height if control.height else None)
+                if variant == "control"
+                else None,
+                "weighted_reward": _mean_or_none(_reward_stats(frame)),
+                **{m: _mean_or_none(_ratio(frame, e, per)) for m, (e, per) in GUARDRAILS.items()},
+            }
+        )
+    return rows
+
+
+def _reward_rows(exp: dict, ripe: pl.DataFrame) -> pl.DataFrame:
+    """Each mature post's reward and exposure weight, grouped as treatment arm or bandit policy."""
+    return ripe.select(
+        pl.lit(exp["name"]).alias("experiment"),
+        pl.when(pl.col("variant") == "treatment")
+        .then(pl.lit(exp["treatment_arm"]))
+        .otherwise(pl.lit("bandit policy"))
+        .alias("group"),
+        "reward",
+        "exposure_weight",
+    )
+
+
+def _result(
+    exp: dict, g: _Groups, enough: bool, rng: np.random.Generator, seq_cfg: stats.SequentialConfig
+) -> tuple[dict, list[dict]]:
+    """The SRM check always; with enough data the lift by every method and the guardrails; then the
+    decision by DECISION_RULE. Returns the result row and the guardrail rows (none without enough data)."""
+    share = float(exp["share"])
+    treated = int(g.assigned["variant"].eq("treatment").sum())
+    srm = stats.srm_test([g.assigned.height - treated, treated], [1 - share, share])
+    result = {"experiment": exp["name"], "enough": enough, "srm_p": srm.p_value, "srm_flag": srm.flagged}
+    guards: list[dict] = []
+    if enough:
+        result |= _lift(g, share, exp["scope"], rng, seq_cfg)
+        guards = _guardrail_rows(exp["name"], g.control, g.treatment)
+    result["decision"] = decide(
+        result.get("av_low", math.nan),
+        result.get("av_high", math.nan),
+        result.get("p_randomization", math.nan),
+        srm.flagged,
+        enough,
+    )
+    return result, guards
+
+
+def _lift(
+    g: _Groups, share: float, scope: str, rng: np.random.Generator, seq_cfg: stats.SequentialConfig
+) -> dict:
+    """The reward lift of treatment over control: Welch CI and p, the anytime-valid interval, the t-based
+    chance to win and risk, the randomization p-value and the covariate-adjusted lift."""
+    control, treatment, ripe = _reward_stats(g.control), _reward_stats(g.treatment), g.ripe
+    cmp = stats.compare(control, treatment)
+    seq = stats.sequential_ci(control, treatment, seq_cfg)
+    t_ctw = stats.t_chance_to_win(control, treatment)
+    treated = (ripe["variant"] == "treatment").to_numpy()
+    rewards, weights = ripe["reward"].to_numpy(), ripe["exposure_weight"].to_numpy()
+    rand = stats.randomization_test(rewards, treated, share, rng, weights=weights)
+    adj = stats.adjusted_effect(rewards, treated, covariates(ripe, scope), weights)
+    return {
+        "adjusted_lift": adj.lift,
+        "adjusted_low": adj.ci_low,
+        "adjusted_high": adj.ci_high,
+        "adjusted_p": adj.p_value,
+        "lift": cmp.lift,
+        "ci_low": cmp.ci_low,
+        "ci_high": cmp.ci_high,
+        "p_randomization": rand.p_value,
+        "p_welch": cmp.p_value,
+        "chance_to_win": t_ctw.chance_to_win,
+        "expected_loss": t_ctw.expected_loss,
+        "av_low": seq.ci_low,
+        "av_high": seq.ci_high,
+        "status": cmp.status,
+    }
+
+
+def _guardrail_rows(name: str, control: pl.DataFrame, treatment: pl.DataFrame) -> list[dict]:
+    """FPKI, ER and reply rate per variant with the lift's delta-method CI (post as cluster)."""
+    rows = []
+    for metric, (expr, per) in GUARDRAILS.items():
+        gc = stats.compare(_ratio(control, expr, per), _ratio(treatment, expr, per))
+        rows.append(
+            {
+                "experiment": name,
+                "metric": metric,
+                "control": gc.control_mean,
+                "treatment": gc.treatment_mean,
+                "lift": gc.lift,
+                "ci_low": gc.ci_low,
+                "ci_high": gc.ci_high,
+            }
+        )
+    return rows
 
 
 NO_RESULTS = (
