@@ -18,7 +18,7 @@ from xbot_core.adapters.db import experiment_repo
 from xbot_core.adapters.db import repositories as repo
 from xbot_core.domain.bandit import ArmState, BanditConfig, Choice, draw, policy_probabilities, prior
 from xbot_core.domain.catalog import SCOPES, ArmCatalog
-from xbot_core.domain.experiments import Experiment, ExperimentPlan, active_experiment, assign
+from xbot_core.domain.experiments import Assignment, Experiment, ExperimentPlan, active_experiment, assign
 from xbot_core.domain.override import EXPERIMENT_POLICY, experiment_choice
 from xbot_core.domain.planning_types import PlannedDecision
 from xbot_core.domain.scheduling import slot_time
@@ -74,55 +74,71 @@ def plan_posts(
     experiment = active_experiment(running, now)
     # posteriors are fixed during a batch: one probability vector per scope, every decision drawn from it
     mixed = {scope: policy_probabilities(states[scope], cfg.policy(scope), cfg, rng) for scope in SCOPES}
-
-    def pick(scope: str) -> Choice:
-        probs, eps = mixed[scope]
-        return draw(states[scope], probs, eps, cfg.policy(scope), rng)
-
     planned = []
     for _ in range(count):
         decision_id = uuid.UUID(bytes=rng.bytes(16), version=4)
         assignment = assign(experiment.experiment_id, experiment.share, decision_id) if experiment else None
-        arms: dict[str, str] = {}
-        probs: dict[str, float] = {}
-        policies = []
-        for scope in SCOPES:
-            if experiment is not None and assignment is not None and experiment.scope == scope:
-                p, eps = mixed[scope]
-                c = experiment_choice(
-                    states[scope],
-                    p,
-                    eps,
-                    cfg.policy(scope),
-                    variant=assignment.variant,
-                    treatment_arm=experiment.treatment_arm,
-                    share=experiment.share,
-                    rng=rng,
-                )
-            else:
-                c = pick(scope)
-            arms[scope], probs[scope] = c.arm, c.propensity
-            if c.policy != EXPERIMENT_POLICY:
-                policies.append(c.policy)
-        treated = assignment is not None and assignment.variant == "treatment"
-        planned.append(
-            PlannedDecision(
-                decision_id=decision_id,
-                content_type=arms["content_type"],
-                hook_pattern=arms["hook_pattern"],
-                timing_slot=arms["timing_slot"],
-                scheduled_at=slot_time(arms["timing_slot"], now, tz, rng, catalog),
-                # one policy column: "experiment" for treatment, else the first bandit scope's policy
-                policy="experiment" if treated else policies[0],  # type: ignore[arg-type]
-                p_content_type=probs["content_type"],
-                p_hook_pattern=probs["hook_pattern"],
-                p_timing_slot=probs["timing_slot"],
-                propensity=float(np.prod([probs[s] for s in SCOPES])),
-                experiment_id=experiment.experiment_id if experiment else None,
-                variant=assignment.variant if assignment else None,
-            )
-        )
+        choices = {
+            scope: _choose(scope, states[scope], mixed[scope], cfg, experiment, assignment, rng)
+            for scope in SCOPES
+        }
+        scheduled_at = slot_time(choices["timing_slot"].arm, now, tz, rng, catalog)
+        planned.append(_decision(decision_id, choices, scheduled_at, experiment, assignment))
     return planned
+
+
+def _choose(
+    scope: str,
+    states: tuple[ArmState, ...],
+    mixed: tuple[np.ndarray, float],
+    cfg: BanditConfig,
+    experiment: Experiment | None,
+    assignment: Assignment | None,
+    rng: np.random.Generator,
+) -> Choice:
+    """The bandit's draw for one scope, or the experiment's override (domain.override) in the scope the
+    running experiment tests."""
+    probs, eps = mixed
+    if experiment is None or assignment is None or experiment.scope != scope:
+        return draw(states, probs, eps, cfg.policy(scope), rng)
+    return experiment_choice(
+        states,
+        probs,
+        eps,
+        cfg.policy(scope),
+        variant=assignment.variant,
+        treatment_arm=experiment.treatment_arm,
+        share=experiment.share,
+        rng=rng,
+    )
+
+
+def _decision(
+    decision_id: uuid.UUID,
+    choices: dict[str, Choice],
+    scheduled_at: datetime,
+    experiment: Experiment | None,
+    assignment: Assignment | None,
+) -> PlannedDecision:
+    """One planned decision from its per-scope choices, with each scope's logged propensity and their
+    product."""
+    treated = assignment is not None and assignment.variant == "treatment"
+    policies = [c.policy for c in choices.values() if c.policy != EXPERIMENT_POLICY]
+    return PlannedDecision(
+        decision_id=decision_id,
+        content_type=choices["content_type"].arm,
+        hook_pattern=choices["hook_pattern"].arm,
+        timing_slot=choices["timing_slot"].arm,
+        scheduled_at=scheduled_at,
+        # one policy column: "experiment" for treatment, else the first bandit scope's policy
+        policy="experiment" if treated else policies[0],  # type: ignore[arg-type]
+        p_content_type=choices["content_type"].propensity,
+        p_hook_pattern=choices["hook_pattern"].propensity,
+        p_timing_slot=choices["timing_slot"].propensity,
+        propensity=float(np.prod([choices[s].propensity for s in SCOPES])),
+        experiment_id=experiment.experiment_id if experiment else None,
+        variant=assignment.variant if assignment else None,
+    )
 
 
 def record_assignment(conn: psycopg.Connection, decision: PlannedDecision) -> None:
