@@ -203,91 +203,117 @@ def _choose_arms(
 
 
 def simulate(cfg: HistoryConfig) -> tuple[pl.DataFrame, pl.DataFrame, dict, dict[str, tuple[ArmState, ...]]]:
-    """The whole history as frames (posts, daily learning state), the arm shifts and the final posteriors."""
+    """The whole history as frames (posts, daily learning state), the arm shifts and the final posteriors.
+
+    Day by day: learn from the posts whose T+24h pass is in by now, choose the day's arms (bandit and
+    experiment override), log the learning run, draw the posts' outcomes; random draws in a fixed order."""
     rng = np.random.default_rng(cfg.seed)
     shifts = arm_shifts(cfg, rng)
-    arms = {s: cfg.catalog.arms(s) for s in SCOPES}
     learner = _Learner(cfg)
     pending: dict[int, pl.DataFrame] = {}
     day_frames: list[pl.DataFrame] = []
     runs: list[dict[str, object]] = []
     for d in range(cfg.days):
         day0 = cfg.start + timedelta(days=d)
-        if (d - cfg.learn_lag_days) in pending:  # learn from posts whose pass 2 is in by now
+        if (d - cfg.learn_lag_days) in pending:
             learner.learn(pending.pop(d - cfg.learn_lag_days))
-        n = cfg.posts_per_day
         # deterministic per (handle, seed, day, row): two simulated accounts never share a decision id
-        ids = [uuid.uuid5(_ID_NAMESPACE, f"{cfg.handle}/{cfg.seed}/{d}/{i}") for i in range(n)]
+        ids = [
+            uuid.uuid5(_ID_NAMESPACE, f"{cfg.handle}/{cfg.seed}/{d}/{i}") for i in range(cfg.posts_per_day)
+        ]
         spec = cfg.experiment_on(d)
         cols, eps_day, treated = _choose_arms(cfg, learner, ids, spec, rng)
-        propensity = np.prod([np.asarray(cols[f"p_{s}"]) for s in SCOPES], axis=0)
-        pulls = [st.pulls for s in SCOPES for st in learner.states[s]]
-        runs.append(
-            {
-                "day": d,
-                "ran_at": day0 + timedelta(minutes=5),
-                "outcomes_used": learner.used,
-                "explore_ratio": float(np.mean(eps_day)),
-                "arms_trained": int(sum(p > 0 for p in pulls)),
-            }
-        )
-        policies = (
-            np.where(treated, EXPERIMENT_POLICY, cfg.bandit.policy(SCOPES[0]))
-            if treated is not None
-            else np.full(n, cfg.bandit.policy(SCOPES[0]), dtype=object)
-        )
-        variants = np.where(treated, "treatment", "control") if treated is not None else np.full(n, None)
-        slot_start = np.array([cfg.catalog.slot_hours[a][0] for a in cols["timing_slot"]])  # type: ignore[attr-defined, index]
-        posted_at = [
-            day0 + timedelta(hours=float(h), seconds=float(x))
-            for h, x in zip(slot_start, rng.uniform(0, 7200, size=n), strict=True)
-        ]
-        rates = {m: np.full(n, BASE[m]) for m in BASE}
-        for m in BASE:
-            for s in SCOPES:
-                shift = np.array([shifts[m][s][a] for a in arms[s]])
-                rates[m] = rates[m] + shift[cols[f"{s}_idx"]]  # type: ignore[call-overload, index]
-        imp2 = np.maximum(
-            1, np.round(rng.lognormal(np.log(cfg.median_impressions), cfg.impressions_sigma, n))
-        )
-        counts2 = {
-            "retweets": rng.poisson(imp2 * rates["retweet_rate"]),
-            "replies": rng.poisson(imp2 * rates["reply_rate"]),
-            "follows": rng.poisson(imp2 * rates["fpki"] / 1000.0),
-            **{c: rng.poisson(imp2 * r) for c, r in OTHER_RATES.items()},
-        }
-        frame = pl.DataFrame(
-            {
-                "decision_id": [str(i) for i in ids],
-                "day": d,
-                "posted_at": posted_at,
-                "policy": policies.tolist(),
-                "experiment": [spec.name if spec else None] * n,
-                "variant": variants.tolist(),
-                **cols,
-                "propensity": propensity,
-                "experiment_arm": cols[spec.scope] if spec else [None] * n,
-                "experiment_share": [spec.share if spec else None] * n,
-                "novelty": rng.beta(4, 3, size=n),
-                "dup_penalty": np.where(rng.uniform(size=n) < 0.1, rng.uniform(size=n), 0.0),
-                "impressions_2": imp2.astype(np.int64),
-                **{f"{c}_2": v.astype(np.int64) for c, v in counts2.items()},
-                "impressions_1": rng.binomial(imp2.astype(np.int64), cfg.pass1_share),
-                **{f"{c}_1": rng.binomial(v, cfg.pass1_share) for c, v in counts2.items()},
-            },
-            schema_overrides={
-                "experiment": pl.String,
-                "variant": pl.String,
-                "experiment_arm": pl.String,
-                "experiment_share": pl.Float64,
-            },
-            strict=False,
-        )
+        runs.append(_learning_run(d, day0, learner, eps_day))
+        frame = _day_posts(cfg, d, day0, ids, spec, cols, treated, _rates(cfg, cols, shifts), rng)
         scored = pass_outcomes(frame, 2, DEFAULT_VERSION).select("reward", "exposure_weight")
         pending[d] = frame.select(*(f"{s}_idx" for s in SCOPES)).with_columns(scored)
         day_frames.append(frame)
-    posts = pl.concat(day_frames)
-    return posts, pl.DataFrame(runs), shifts, learner.states
+    return pl.concat(day_frames), pl.DataFrame(runs), shifts, learner.states
+
+
+def _learning_run(d: int, day0: datetime, learner: _Learner, eps_day: list[float]) -> dict[str, object]:
+    """The day's learning-run row: outcomes used so far, the mean ε across scopes, arms with any pull."""
+    pulls = [st.pulls for s in SCOPES for st in learner.states[s]]
+    return {
+        "day": d,
+        "ran_at": day0 + timedelta(minutes=5),
+        "outcomes_used": learner.used,
+        "explore_ratio": float(np.mean(eps_day)),
+        "arms_trained": int(sum(p > 0 for p in pulls)),
+    }
+
+
+def _rates(cfg: HistoryConfig, cols: dict[str, object], shifts: dict) -> dict[str, np.ndarray]:
+    """Each post's true rates: the base rate plus its arms' shifts in every scope."""
+    n = len(cols[f"{SCOPES[0]}_idx"])  # type: ignore[arg-type]
+    rates = {m: np.full(n, BASE[m]) for m in BASE}
+    for m in BASE:
+        for s in SCOPES:
+            shift = np.array([shifts[m][s][a] for a in cfg.catalog.arms(s)])
+            rates[m] = rates[m] + shift[cols[f"{s}_idx"]]  # type: ignore[call-overload, index]
+    return rates
+
+
+def _day_posts(
+    cfg: HistoryConfig,
+    d: int,
+    day0: datetime,
+    ids: list[uuid.UUID],
+    spec: ExperimentSpec | None,
+    cols: dict[str, object],
+    treated: np.ndarray | None,
+    rates: dict[str, np.ndarray],
+    rng: np.random.Generator,
+) -> pl.DataFrame:
+    """A day's posts: decisions as logged, times within their slots, T+24h counts drawn from the rates and
+    the T+1h counts as a binomial share of them."""
+    n = len(ids)
+    policies = (
+        np.where(treated, EXPERIMENT_POLICY, cfg.bandit.policy(SCOPES[0]))
+        if treated is not None
+        else np.full(n, cfg.bandit.policy(SCOPES[0]), dtype=object)
+    )
+    variants = np.where(treated, "treatment", "control") if treated is not None else np.full(n, None)
+    propensity = np.prod([np.asarray(cols[f"p_{s}"]) for s in SCOPES], axis=0)
+    slot_start = np.array([cfg.catalog.slot_hours[a][0] for a in cols["timing_slot"]])  # type: ignore[attr-defined, index]
+    posted_at = [
+        day0 + timedelta(hours=float(h), seconds=float(x))
+        for h, x in zip(slot_start, rng.uniform(0, 7200, size=n), strict=True)
+    ]
+    imp2 = np.maximum(1, np.round(rng.lognormal(np.log(cfg.median_impressions), cfg.impressions_sigma, n)))
+    counts2 = {
+        "retweets": rng.poisson(imp2 * rates["retweet_rate"]),
+        "replies": rng.poisson(imp2 * rates["reply_rate"]),
+        "follows": rng.poisson(imp2 * rates["fpki"] / 1000.0),
+        **{c: rng.poisson(imp2 * r) for c, r in OTHER_RATES.items()},
+    }
+    return pl.DataFrame(
+        {
+            "decision_id": [str(i) for i in ids],
+            "day": d,
+            "posted_at": posted_at,
+            "policy": policies.tolist(),
+            "experiment": [spec.name if spec else None] * n,
+            "variant": variants.tolist(),
+            **cols,
+            "propensity": propensity,
+            "experiment_arm": cols[spec.scope] if spec else [None] * n,
+            "experiment_share": [spec.share if spec else None] * n,
+            "novelty": rng.beta(4, 3, size=n),
+            "dup_penalty": np.where(rng.uniform(size=n) < 0.1, rng.uniform(size=n), 0.0),
+            "impressions_2": imp2.astype(np.int64),
+            **{f"{c}_2": v.astype(np.int64) for c, v in counts2.items()},
+            "impressions_1": rng.binomial(imp2.astype(np.int64), cfg.pass1_share),
+            **{f"{c}_1": rng.binomial(v, cfg.pass1_share) for c, v in counts2.items()},
+        },
+        schema_overrides={
+            "experiment": pl.String,
+            "variant": pl.String,
+            "experiment_arm": pl.String,
+            "experiment_share": pl.Float64,
+        },
+        strict=False,
+    )
 
 
 def pass_outcomes(posts: pl.DataFrame, p: int, v: RewardVersion) -> pl.DataFrame:
