@@ -78,70 +78,70 @@ def build(source: Source, day: date, *, days: int = 7) -> DailyReport:
     previous = posts_all.filter(pl.col("posted_at") < window.since)
     today = posts.filter(pl.col("posted_at") >= window.until - timedelta(days=1))
     snapshots = analytics.load(source, "follower_snapshots", **window.params)
-
-    # rates from mature posts only (T+24h stored); a post with only its T+1h pass would pull them down
-    now_s, prev_s = _sums(mature_posts(posts)), _sums(mature_posts(previous))
-    end = _followers_at(snapshots, window.until)
-    start_day = _followers_at(snapshots, window.until - timedelta(days=1))
-    start_window = _followers_at(snapshots, window.since)
-    reply_now, reply_before = now_s["reply_rate"], prev_s["reply_rate"]
     # passes lacking a reward metric (learning left them out): their share is a data-quality KPI
     gaps = analytics.load(source, "outcome_completeness", **window.params).row(0, named=True)
-    kpis = pl.DataFrame(
-        {
-            "metric": [
-                "followers",
-                "followers gained today",
-                f"followers gained {days}d",
-                f"FPKI {days}d",
-                f"reply rate {days}d",
-                f"reply uplift {days}d vs previous {days}d",
-                f"novelty {days}d",
-                f"posts {days}d",
-                f"incomplete passes {days}d",
-                f"incomplete share {days}d",
-            ],
-            "value": [
-                None if end is None else float(end),
-                None if end is None or start_day is None else float(end - start_day),
-                None if end is None or start_window is None else float(end - start_window),
-                now_s["fpki"],
-                reply_now,
-                _uplift(reply_now, reply_before),
-                posts["novelty"].mean() if posts.height else None,  # from the text: final at posting
-                float(posts.height),
-                float(gaps["incomplete"]),
-                incomplete_share(int(gaps["incomplete"]), int(gaps["passes"])),
-            ],
-        },
-        schema={"metric": pl.String, "value": pl.Float64},
-    )
-    learning = analytics.load(source, "training_runs", until=window.until).tail(days)
     maturity = pl.DataFrame(
         [maturity_row("today", today), maturity_row(f"last {days} days", posts)], infer_schema_length=None
-    )
-    provisional = bool(maturity["maturing"].sum())
-    kpis = kpis.with_columns(
-        # FPKI, reply rate and its uplift come from the mature posts so far, so they move as the others
-        # mature; followers from snapshots, novelty from text, post and incomplete-pass counts are counts
-        pl.Series(
-            "provisional", [False] * 3 + [provisional] * 3 + [False] * (kpis.height - 6), dtype=pl.Boolean
-        )
     )
     return DailyReport(
         day=day,
         days=days,
         source=source,
         version=version,
-        kpis=kpis,
+        kpis=kpi_frame(
+            posts, previous, snapshots, window, gaps, days=days, provisional=bool(maturity["maturing"].sum())
+        ),
         daily=daily_frame(posts),
         followers=snapshots,
         top_posts=analytics.duck("top_posts", posts=today if not today.is_empty() else posts),
         engagement=engagement_summary(today, posts, days),
         budget=analytics.load(source, "llm_budget", since=window.since.date(), until=window.until.date()),
-        learning=learning,
+        learning=analytics.load(source, "training_runs", until=window.until).tail(days),
         arms=analytics.duck("arms", posts=mature_posts(posts)),
         maturity=maturity,
+    )
+
+
+def kpi_frame(
+    posts: pl.DataFrame,
+    previous: pl.DataFrame,
+    snapshots: pl.DataFrame,
+    window: Window,
+    gaps: dict,
+    *,
+    days: int,
+    provisional: bool,
+) -> pl.DataFrame:
+    """The KPI table: followers from snapshots; FPKI, reply rate and its uplift over the previous window
+    from mature posts only (T+24h stored: a post with only its T+1h pass would pull them down), marked
+    provisional while posts mature; novelty from the text; post and incomplete-pass counts."""
+    now_s, prev_s = _sums(mature_posts(posts)), _sums(mature_posts(previous))
+    end = _followers_at(snapshots, window.until)
+    start_day = _followers_at(snapshots, window.until - timedelta(days=1))
+    start_window = _followers_at(snapshots, window.since)
+    reply_now, reply_before = now_s["reply_rate"], prev_s["reply_rate"]
+    rows: list[tuple[str, object, bool]] = [
+        ("followers", None if end is None else float(end), False),
+        (
+            "followers gained today",
+            None if end is None or start_day is None else float(end - start_day),
+            False,
+        ),
+        (
+            f"followers gained {days}d",
+            None if end is None or start_window is None else float(end - start_window),
+            False,
+        ),
+        (f"FPKI {days}d", now_s["fpki"], provisional),
+        (f"reply rate {days}d", reply_now, provisional),
+        (f"reply uplift {days}d vs previous {days}d", _uplift(reply_now, reply_before), provisional),
+        (f"novelty {days}d", posts["novelty"].mean() if posts.height else None, False),  # final at posting
+        (f"posts {days}d", float(posts.height), False),
+        (f"incomplete passes {days}d", float(gaps["incomplete"]), False),
+        (f"incomplete share {days}d", incomplete_share(int(gaps["incomplete"]), int(gaps["passes"])), False),
+    ]
+    return pl.DataFrame(
+        rows, schema={"metric": pl.String, "value": pl.Float64, "provisional": pl.Boolean}, orient="row"
     )
 
 
