@@ -117,6 +117,34 @@ def always_arm_values(
     blocks: one label per decision (e.g. its UTC day); the bootstrap resamples whole blocks.
     """
     cfg = config or ArmOpeConfig()
+    r, a, p, b = _checked(rewards, actions, propensity, blocks, k)
+    if r.size == 0:
+        return ArmValues(STATUS_NO_DATA, NO_DATA_MESSAGE, 0, 0)
+    _, block_index = np.unique(b, return_inverse=True)
+    n_blocks = int(block_index.max()) + 1
+    refused = _propensity_refusal(p, cfg)
+    if refused is not None:
+        return ArmValues(*refused, r.size, n_blocks)
+    design = _design(r, a.astype(np.int64), p, k)
+    block_sums = np.zeros((n_blocks, design.shape[1]))
+    np.add.at(block_sums, block_index, design)
+    point = _estimators(block_sums.sum(axis=0, keepdims=True), k)[0]  # (3, k): ips, snips, aipw
+    se = _bootstrap_se(block_sums, k, n_blocks, rng, cfg)
+    counts = block_sums[:, 3 * k : 4 * k].sum(axis=0)
+    sums = block_sums[:, 2 * k : 3 * k].sum(axis=0)
+    t_crit = float(sps.t.ppf(1 - cfg.alpha / 2, max(n_blocks - 1, 1)))
+    shrunk, shrunk_sd, mu, tau2 = empirical_bayes(point[2], se[2], counts > 0)
+    arms = tuple(
+        _arm_value(i, counts[i], sums[i], point[:, i], se[:, i], t_crit, shrunk[i], shrunk_sd[i])
+        for i in range(k)
+    )
+    return ArmValues(STATUS_OK, "", r.size, n_blocks, arms, mu, tau2)
+
+
+def _checked(
+    rewards: ArrayLike, actions: ArrayLike, propensity: ArrayLike, blocks: ArrayLike, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The inputs as flat arrays of one length, rewards finite and actions arm indices (StatsError if not)."""
     r = np.asarray(rewards, dtype=float).ravel()
     a = np.asarray(actions).ravel()
     p = np.asarray(propensity, dtype=float).ravel()
@@ -129,58 +157,65 @@ def always_arm_values(
         raise StatsError("rewards has missing or non-finite values; drop those decisions first")
     if r.size and (not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= k):
         raise StatsError(f"actions must be integer arm indices in 0..{k - 1}")
-    if r.size == 0:
-        return ArmValues(STATUS_NO_DATA, NO_DATA_MESSAGE, 0, 0)
-    _, block_index = np.unique(b, return_inverse=True)
-    n_blocks = int(block_index.max()) + 1
+    return r, a, p, b
+
+
+def _propensity_refusal(p: np.ndarray, cfg: ArmOpeConfig) -> tuple[str, str] | None:
+    """(status, message) when the logged propensities cannot support the estimates; StatsError outside
+    [0, 1]; None when they can."""
     if np.isnan(p).any():
-        return ArmValues(STATUS_PROPENSITY_MISSING, PROPENSITY_MISSING_MESSAGE, r.size, n_blocks)
+        return STATUS_PROPENSITY_MISSING, PROPENSITY_MISSING_MESSAGE
     if ((p < 0) | (p > 1)).any():
         raise StatsError("propensity values must lie in [0, 1]")
     if ((p < cfg.propensity_floor * (1 - FLOOR_RTOL)) | (p == 0)).any():
-        return ArmValues(STATUS_PROPENSITY_BELOW_FLOOR, PROPENSITY_BELOW_FLOOR_MESSAGE, r.size, n_blocks)
-    design = _design(r, a.astype(np.int64), p, k)
-    block_sums = np.zeros((n_blocks, design.shape[1]))
-    np.add.at(block_sums, block_index, design)
-    point = _estimators(block_sums.sum(axis=0, keepdims=True), k)[0]  # (3, k): ips, snips, aipw
+        return STATUS_PROPENSITY_BELOW_FLOOR, PROPENSITY_BELOW_FLOOR_MESSAGE
+    return None
+
+
+def _bootstrap_se(
+    block_sums: np.ndarray, k: int, n_blocks: int, rng: np.random.Generator, cfg: ArmOpeConfig
+) -> np.ndarray:
+    """(3, k) standard errors of IPS, SNIPS and AIPW from the block bootstrap (NaN with fewer than 2
+    blocks or no bootstrap)."""
     boot = _block_bootstrap(block_sums, k, rng, cfg)
-    counts = block_sums[:, 3 * k : 4 * k].sum(axis=0)
-    sums = block_sums[:, 2 * k : 3 * k].sum(axis=0)
-    played = counts > 0
-    se = np.full((3, k), NAN)
-    if boot is not None and n_blocks >= 2:
-        with warnings.catch_warnings():  # an unplayed arm's column is all NaN, and stays NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # the bootstrap variance of a mean of m blocks is (m − 1)/m of the unbiased one
-            se = np.nanstd(boot, axis=0, ddof=1) * math.sqrt(n_blocks / (n_blocks - 1))
-    t_crit = float(sps.t.ppf(1 - cfg.alpha / 2, max(n_blocks - 1, 1)))
-    half = t_crit * se
-    shrunk, shrunk_sd, mu, tau2 = empirical_bayes(point[2], se[2], played)
-    arms = []
-    for i in range(k):
-        if not played[i]:
-            nan_est = Estimate(NAN, NAN, NAN)
-            arms.append(ArmValue(i, 0, NAN, nan_est, nan_est, nan_est, NAN, nan_est))
-            continue
-        est = [Estimate(float(point[j, i]), float(point[j, i] - half[j, i]), float(point[j, i] + half[j, i]))
-               for j in range(3)]  # fmt: skip
-        arms.append(
-            ArmValue(
-                arm=i,
-                n=int(counts[i]),
-                naive_mean=float(sums[i] / counts[i]),
-                ips=est[0],
-                snips=est[1],
-                aipw=est[2],
-                se=float(se[2, i]),
-                shrunk=Estimate(
-                    float(shrunk[i]),
-                    float(shrunk[i] - t_crit * shrunk_sd[i]),
-                    float(shrunk[i] + t_crit * shrunk_sd[i]),
-                ),
-            )
-        )
-    return ArmValues(STATUS_OK, "", r.size, n_blocks, tuple(arms), mu, tau2)
+    if boot is None or n_blocks < 2:
+        return np.full((3, k), NAN)
+    with warnings.catch_warnings():  # an unplayed arm's column is all NaN, and stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # the bootstrap variance of a mean of m blocks is (m − 1)/m of the unbiased one
+        return np.nanstd(boot, axis=0, ddof=1) * math.sqrt(n_blocks / (n_blocks - 1))
+
+
+def _arm_value(
+    i: int,
+    count: float,
+    total: float,
+    point: np.ndarray,
+    se: np.ndarray,
+    t_crit: float,
+    shrunk: float,
+    shrunk_sd: float,
+) -> ArmValue:
+    """One arm's estimates with t intervals (point, se: IPS, SNIPS, AIPW); NaN for an arm never played."""
+    if count <= 0:
+        nan_est = Estimate(NAN, NAN, NAN)
+        return ArmValue(i, 0, NAN, nan_est, nan_est, nan_est, NAN, nan_est)
+    ips, snips, aipw = (
+        Estimate(float(point[j]), float(point[j] - t_crit * se[j]), float(point[j] + t_crit * se[j]))
+        for j in range(3)
+    )
+    return ArmValue(
+        arm=i,
+        n=int(count),
+        naive_mean=float(total / count),
+        ips=ips,
+        snips=snips,
+        aipw=aipw,
+        se=float(se[2]),
+        shrunk=Estimate(
+            float(shrunk), float(shrunk - t_crit * shrunk_sd), float(shrunk + t_crit * shrunk_sd)
+        ),
+    )
 
 
 def empirical_bayes(
