@@ -204,13 +204,11 @@ async def collect_due(
         refs = [PostRef(p.tweet_id, p.post_url or "", p.posted_at) for p in batch]
         results = await client.read_metrics_many(refs, settings.collect_concurrency)
         attributed = _attributions(pool, account_id, batch, until=now)
-        rows = [
-            r
+        read = (
+            _row(p, result, now=now, attribution=attributed.get(p.decision_id), version=version, tally=tally)
             for p, result in zip(batch, results, strict=True)
-            for r in _rows(
-                p, result, now=now, attribution=attributed.get(p.decision_id), version=version, tally=tally
-            )
-        ]
+        )
+        rows = [row for row in read if row is not None]
         _store(pool, rows)
         tally.stored += len(rows)
         if tally.session_expired:
@@ -241,7 +239,7 @@ async def _snapshot_or_none(
         return None
 
 
-def _rows(
+def _row(
     p: repo.PendingPass,
     result: Metrics | Unavailable,
     *,
@@ -249,17 +247,17 @@ def _rows(
     attribution: Attribution | None,
     version: RewardVersion,
     tally: _Tally,
-) -> list[repo.OutcomeRow]:
-    """The row to store for one read (none for a transient failure: it stays pending), counted in `tally`."""
+) -> repo.OutcomeRow | None:
+    """The row to store for one read, counted in `tally`; None for a transient failure (it stays pending)."""
     if not isinstance(result, Unavailable):
         row = _outcome(p, result, now=now, attribution=attribution, version=version)
         tally.note_missing(row.missing_metrics or ())
-        return [row]
+        return row
     if result.reason not in PERMANENT:
         tally.defer(result.reason)
-        return []
+        return None
     tally.unavailable += 1
-    unavailable = repo.OutcomeRow(
+    return repo.OutcomeRow(
         decision_id=p.decision_id,
         collected_pass=p.collected_pass,
         account_id=p.account_id,
@@ -269,7 +267,6 @@ def _rows(
         status="unavailable",
         unavailable_reason=f"{result.reason}: {result.detail}"[:500],
     )
-    return [unavailable]
 
 
 def _store(pool: ConnectionPool, rows: list[repo.OutcomeRow]) -> None:
